@@ -1,0 +1,90 @@
+"""Plain data passed between the index and its callers (the bot, the CLI, the benchmark)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source document as the index knows it."""
+
+    id: str  # file name without extension; shown by /sources, used by /remove
+    title: str
+    source: str  # name of the publisher or distributor, "" if unknown
+    url: str  # link to the original, "" if unknown
+    language: str  # ISO 639-1 code, "" if unknown
+    date: str  # free-form date of publication, "" if unknown
+    path: str  # file name inside the corpus folder
+    sha256: str  # hash of the file's extracted text
+    passages: int = 0
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retrievable unit: a paragraph, or a window of sentences of a long paragraph."""
+
+    id: int  # SQLite row id == FAISS id
+    doc_id: str
+    paragraph: int  # 1-based paragraph number within the document
+    window: int  # 0 for a whole paragraph, else 0.. for its sentence windows
+    text: str
+    # (start, end) character offsets of each sentence within ``text``
+    sentences: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage found for a question, with its source and the sentence that answers best."""
+
+    passage_id: int
+    doc_id: str
+    title: str
+    source: str
+    url: str
+    paragraph: int
+    text: str
+    score: float  # calibrated relevance in [0, 1]; compare with ``Answer.threshold``
+    highlight: tuple[int, int]  # (start, end) of the best sentence within ``text``
+
+    @property
+    def sentence(self) -> str:
+        start, end = self.highlight
+        return self.text[start:end]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The index's answer to one question: ranked hits and whether they answer it."""
+
+    question: str  # the question as searched (after trimming/shortening)
+    answered: bool  # False: the story does not answer this; hits[0] is only the closest passage
+    hits: tuple[Hit, ...]
+    shortened: bool = False  # the question was longer than MAX_QUESTION_CHARS and was cut
+    language: str = ""  # detected language of the question ("de", "en", "")
+    timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per stage
+
+
+@dataclass(frozen=True)
+class Context:
+    """A passage with its neighbouring paragraphs in the same document."""
+
+    passage: Passage
+    document: Document
+    before: Passage | None
+    after: Passage | None
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a (re)build did."""
+
+    documents: int
+    passages: int
+    added: int  # documents new since the previous build
+    changed: int  # documents whose text changed
+    removed: int  # documents no longer in the corpus
+    embedded: int  # passages (and sentences) that had to be encoded; 0 for an unchanged corpus
+    seconds: float
+    skipped: tuple[tuple[str, str], ...] = ()  # (file name, reason) for files that were not indexed
+    version: str = ""  # name of the index generation now serving
