@@ -1,0 +1,195 @@
+"""Callback data of the buttons under answers and admin confirmations: format, parsing, keyboards.
+
+Telegram hands callback data back verbatim, but any client can send any string (at most 64 bytes)
+for any message, so parsing treats it as hostile: ``parse`` never raises and returns ``None`` for
+anything forged, malformed, oversized or from an older format. The handler then answers the
+callback with "this answer has expired".
+
+Format: ``<version>:<kind>:<fields>``, all fields decimal integers or a URL-safe token.
+
+    1:m:<query id>:<offset>       more passages, starting at rank <offset>
+    1:c:<query id>:<passage id>   the paragraphs before and after a passage
+    1:f:<query id>:<+1|-1>        feedback on the answer to a question
+    1:rm:<token>                  confirm removing a document (token bound to admin and document)
+    1:rx:<token>                  cancel removing a document
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+VERSION = "1"
+MAX_BYTES = 64  # Telegram's limit for callback_data
+MAX_ID = 2**63 - 1  # SQLite's largest row id
+MAX_OFFSET = 1000
+_INT = re.compile(r"(?:0|[1-9][0-9]{0,18})")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{6,32}")
+
+
+@dataclass(frozen=True)
+class More:
+    query_id: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class ShowContext:
+    query_id: int
+    passage_id: int
+
+
+@dataclass(frozen=True)
+class Vote:
+    query_id: int
+    vote: int  # +1 or -1
+
+
+@dataclass(frozen=True)
+class ConfirmRemove:
+    token: str
+
+
+@dataclass(frozen=True)
+class CancelRemove:
+    token: str
+
+
+Callback = More | ShowContext | Vote | ConfirmRemove | CancelRemove
+
+
+def _encode(*fields: object) -> str:
+    data = ":".join([VERSION, *(str(f) for f in fields)])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def more(query_id: int, offset: int) -> str:
+    return _encode("m", query_id, offset)
+
+
+def show_context(query_id: int, passage_id: int) -> str:
+    return _encode("c", query_id, passage_id)
+
+
+def vote(query_id: int, value: int) -> str:
+    if value not in (1, -1):
+        raise ValueError(f"a vote is +1 or -1, not {value}")
+    return _encode("f", query_id, "+1" if value > 0 else "-1")
+
+
+def confirm_remove(token: str) -> str:
+    return _encode("rm", token)
+
+
+def cancel_remove(token: str) -> str:
+    return _encode("rx", token)
+
+
+def _int(text: str, limit: int = MAX_ID) -> int | None:
+    if not _INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= limit else None
+
+
+def parse(data: object) -> Callback | None:
+    """The button's meaning, or None when the data is not one this bot version made."""
+    if not isinstance(data, str) or not data or len(data.encode("utf-8", "replace")) > MAX_BYTES:
+        return None
+    version, _, rest = data.partition(":")
+    if version != VERSION:
+        return None
+    kind, _, rest = rest.partition(":")
+    fields = rest.split(":")
+    parser = _PARSERS.get(kind)
+    return parser(fields) if parser else None
+
+
+def _parse_more(fields: list[str]) -> Callback | None:
+    if len(fields) != 2:
+        return None
+    query_id, offset = _int(fields[0]), _int(fields[1], MAX_OFFSET)
+    if query_id is None or offset is None or query_id == 0 or offset == 0:
+        return None
+    return More(query_id, offset)
+
+
+def _parse_context(fields: list[str]) -> Callback | None:
+    if len(fields) != 2:
+        return None
+    query_id, passage_id = _int(fields[0]), _int(fields[1])
+    if not query_id or passage_id is None:
+        return None
+    return ShowContext(query_id, passage_id)
+
+
+def _parse_vote(fields: list[str]) -> Callback | None:
+    if len(fields) != 2 or fields[1] not in ("+1", "-1"):
+        return None
+    query_id = _int(fields[0])
+    return Vote(query_id, 1 if fields[1] == "+1" else -1) if query_id else None
+
+
+def _parse_token(cls: type[ConfirmRemove] | type[CancelRemove]) -> Callable[[list[str]], Callback | None]:
+    def parse_token(fields: list[str]) -> Callback | None:
+        if len(fields) != 1 or not _TOKEN.fullmatch(fields[0]):
+            return None
+        return cls(fields[0])
+
+    return parse_token
+
+
+_PARSERS: dict[str, Callable[[list[str]], Callback | None]] = {
+    "m": _parse_more,
+    "c": _parse_context,
+    "f": _parse_vote,
+    "rm": _parse_token(ConfirmRemove),
+    "rx": _parse_token(CancelRemove),
+}
+
+
+def answer_keyboard(
+    labels: dict[str, str],
+    query_id: int,
+    *,
+    passage_id: int | None,
+    next_offset: int | None,
+) -> InlineKeyboardMarkup:
+    """The buttons under an answer: more passages and context (when there are any), then 👍 / 👎.
+
+    ``labels`` holds the texts of ``more`` and ``context`` in the reader's language.
+    """
+    rows: list[list[InlineKeyboardButton]] = []
+    follow_ups = []
+    if next_offset is not None:
+        follow_ups.append(InlineKeyboardButton(labels["more"], callback_data=more(query_id, next_offset)))
+    if passage_id is not None:
+        follow_ups.append(
+            InlineKeyboardButton(labels["context"], callback_data=show_context(query_id, passage_id))
+        )
+    if follow_ups:
+        rows.append(follow_ups)
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=vote(query_id, 1)),
+            InlineKeyboardButton("👎", callback_data=vote(query_id, -1)),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def confirm_keyboard(labels: dict[str, str], token: str) -> InlineKeyboardMarkup:
+    """Confirm / cancel buttons of ``/remove``; ``labels`` holds ``confirm`` and ``cancel``."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(labels["confirm"], callback_data=confirm_remove(token)),
+                InlineKeyboardButton(labels["cancel"], callback_data=cancel_remove(token)),
+            ]
+        ]
+    )
