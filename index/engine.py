@@ -8,9 +8,25 @@ question is answered entirely from the old index or entirely from the new one.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import build as builder
+from . import generation as gen
+from . import search
+from .batcher import QueryBatcher
 from .config import IndexConfig
+from .documents import load_corpus, store_upload
 from .embedder import Embedder
+from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
 from .models import Answer, BuildReport, Context, Document
+
+log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 1000  # default; config.max_question_chars rules
 
@@ -21,6 +37,17 @@ class Engine:
     config: IndexConfig
     embedder: Embedder
 
+    def __init__(self, config: IndexConfig, embedder: Embedder) -> None:
+        self.config = config
+        self.embedder = embedder
+        self._generation: gen.Generation | None = None
+        self._lock = asyncio.Lock()
+        self._batcher = QueryBatcher(self._encode_questions, config.batch_wait_ms)
+        self.last_report: BuildReport | None = None  # of the most recent build, if any
+
+    def _encode_questions(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts, query=True)
+
     @classmethod
     async def open(
         cls,
@@ -29,27 +56,54 @@ class Engine:
         *,
         build_if_missing: bool = True,
         progress: bool = False,
-    ) -> "Engine":
+    ) -> Engine:
         """Load the embedder (unless given) and the newest complete index generation.
 
         With ``build_if_missing`` an absent, incomplete or corrupt index is (re)built from the
         corpus first (``progress`` shows a progress bar on stderr).
         """
-        raise NotImplementedError
+        if embedder is None:
+            from .encoder import load_embedder
+
+            engine = cls(config, await asyncio.to_thread(load_embedder, config))
+        else:
+            engine = cls(config, embedder)
+        name, dim = engine.embedder.name, engine.embedder.dim
+        problem = "no index yet"
+        current = gen.read_current(config.data_dir)
+        if current is not None:
+            folder = gen.generations_dir(config.data_dir) / current
+            try:
+                engine._generation = await gen.Generation.open(folder, name, dim)
+            except gen.InvalidGeneration as exc:
+                problem = str(exc)
+        if engine._generation is None:
+            if not build_if_missing:
+                raise BuildError(f"the index cannot be served: {problem}; run `python -m index build`")
+            log.warning("index not usable (%s): building it from %s", problem, config.corpus_dir)
+            await engine.rebuild(progress=progress)
+        return engine
 
     async def close(self) -> None:
         """Release the database connections and worker threads."""
-        raise NotImplementedError
+        await self._batcher.close()
+        if self._generation is not None:
+            await self._generation.retire()
 
     @property
     def version(self) -> str:
         """Name of the generation now serving."""
-        raise NotImplementedError
+        return self._serving().version
 
     @property
     def rebuilding(self) -> bool:
         """True while a rebuild (reload, add, remove) is running."""
-        raise NotImplementedError
+        return self._lock.locked()
+
+    def _serving(self) -> gen.Generation:
+        if self._generation is None:
+            raise IndexError_("the index is not open")
+        return self._generation
 
     async def ask(self, question: str, *, k: int | None = None, offset: int = 0) -> Answer:
         """Answer a question with up to ``k`` hits starting at rank ``offset``.
@@ -57,20 +111,95 @@ class Engine:
         Empty or whitespace-only questions raise ``ValueError``; questions longer than
         ``config.max_question_chars`` are shortened and ``Answer.shortened`` is set.
         """
-        raise NotImplementedError
+        question = question.strip()
+        if not question:
+            raise ValueError("empty question")
+        limit = self.config.max_question_chars or MAX_QUESTION_CHARS
+        shortened = len(question) > limit
+        if shortened:
+            question = question[:limit].rstrip()
+        k = self.config.top_k if k is None else max(0, k)
+        offset = max(0, offset)
+        timings: dict[str, float] = {}
+        generation = self._serving()
+        async with generation.use():
+            clock = time.perf_counter()
+            query = await self._batcher.encode(question)
+            timings["encode"] = (now := time.perf_counter()) - clock
+            language = search.guess_language(question)
+            dense = await asyncio.to_thread(search.dense, generation, query)
+            timings["vector"] = (clock := time.perf_counter()) - now
+            keyword: list[int] = []
+            if search.use_keywords(language):
+                keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
+            timings["keyword"] = (now := time.perf_counter()) - clock
+            ranking = search.rank(generation, query, dense, keyword)
+            timings["fusion"] = time.perf_counter() - now
+            page = ranking[offset : offset + k]
+            passages = await generation.store.passages([r.passage_id for r in page])
+        hits = tuple(
+            search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
+            for r in page
+            if r.passage_id in passages
+        )
+        return Answer(
+            question=question, answered=search.answered(ranking, self.config.threshold), hits=hits,
+            shortened=shortened, language=language, timings=timings,
+        )
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:
         """Rescan the corpus folder and rebuild incrementally; raise ``BuildInProgress`` if one runs,
         ``BuildError`` (old index still serving) if it fails."""
-        raise NotImplementedError
+        if self._lock.locked():
+            raise BuildInProgress("a rebuild is already running")
+        async with self._lock:
+            return await self._rebuild(progress)
+
+    async def _rebuild(self, progress: bool) -> BuildReport:
+        previous = self._generation
+        try:
+            report, folder = await builder.build(self.config, self.embedder, previous, progress=progress)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("rebuild failed; the previous index keeps serving")
+            raise BuildError(f"rebuild failed: {_reason(exc)}") from exc
+        if folder is not None:
+            try:
+                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim)
+            except gen.InvalidGeneration as exc:
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+                raise BuildError(f"the new index failed verification: {exc}") from exc
+            try:
+                await asyncio.to_thread(gen.publish, self.config.data_dir, fresh.version)
+            except OSError as exc:
+                await fresh.retire()
+                await asyncio.to_thread(shutil.rmtree, folder, True)
+                raise BuildError(f"cannot switch to the new index: {_reason(exc)}") from exc
+            self._generation = fresh
+            if previous is not None:
+                await previous.retire()
+            await asyncio.to_thread(gen.prune, self.config.data_dir)
+        log.info("index %s: %d documents, %d passages (+%d ~%d -%d, %d embedded) in %.1f s",
+                 report.version, report.documents, report.passages, report.added, report.changed,
+                 report.removed, report.embedded, report.seconds)
+        self.last_report = report
+        return report
 
     async def documents(self) -> list[Document]:
         """The documents in the serving index, in corpus order."""
-        raise NotImplementedError
+        return list(self._serving().documents)
 
     async def context(self, passage_id: int) -> Context | None:
         """The passage with its neighbouring paragraphs, or None if the id is not in the index."""
-        raise NotImplementedError
+        generation = self._serving()
+        async with generation.use():
+            found = (await generation.store.passages([passage_id])).get(passage_id)
+            if found is None:
+                return None
+            before = await generation.store.passage_at(found.doc_id, found.paragraph - 1, last=True)
+            after = await generation.store.passage_at(found.doc_id, found.paragraph + 1, last=False)
+        return Context(found, generation.by_id[found.doc_id], before, after)
 
     async def add_document(
         self, filename: str, data: bytes, *, title: str | None = None, url: str | None = None
@@ -78,8 +207,80 @@ class Engine:
         """Validate an uploaded file, store it in the corpus folder under a safe generated name
         and index it. Raises ``DocumentError`` with the reason when it is rejected; nothing is
         written to the corpus then."""
-        raise NotImplementedError
+        if self._lock.locked():
+            raise BuildInProgress("a rebuild is already running")
+        async with self._lock:
+            path = await asyncio.to_thread(
+                store_upload, self.config.corpus_dir, filename, data,
+                title=title, url=url, max_bytes=self.config.max_document_bytes,
+            )
+            try:
+                report = await self._rebuild(progress=False)
+                document = self._serving().by_id.get(path.stem)
+                if document is None:
+                    reason = dict(report.skipped).get(path.name, "it has no text to index")
+                    raise DocumentError(f"the document was not indexed: {reason}")
+            except BaseException:
+                await asyncio.to_thread(_remove_files, path)
+                if self._serving().by_id.get(path.stem) is not None:
+                    await self._rebuild(progress=False)
+                raise
+        return document, report
 
     async def remove_document(self, doc_id: str) -> BuildReport:
         """Remove a document from the corpus and the index; ``UnknownDocument`` if no such id."""
-        raise NotImplementedError
+        if self._lock.locked():
+            raise BuildInProgress("a rebuild is already running")
+        async with self._lock:
+            document = self._serving().by_id.get(doc_id)
+            if document is None:
+                sources, _ = await asyncio.to_thread(load_corpus, self.config.corpus_dir)
+                source = next((s for s in sources if s.id == doc_id), None)
+                if source is None:
+                    raise UnknownDocument(f"no document with id {doc_id!r}")
+                path_name = source.path
+            else:
+                path_name = document.path
+            path = self.config.corpus_dir / path_name
+            moved = await asyncio.to_thread(_set_aside, path)
+            try:
+                report = await self._rebuild(progress=False)
+            except BaseException:
+                await asyncio.to_thread(_restore, moved)
+                raise
+            await asyncio.to_thread(_remove_files_of, moved)
+            return report
+
+
+def _remove_files(path: Path) -> None:
+    """Delete a corpus file and its metadata sidecar."""
+    path.unlink(missing_ok=True)
+    path.with_suffix(".toml").unlink(missing_ok=True)
+
+
+def _set_aside(path: Path) -> list[tuple[Path, Path]]:
+    """Hide a document and its sidecar from the corpus (dot names are ignored) until the rebuild."""
+    moved = []
+    for original in (path, path.with_suffix(".toml")):
+        if original.exists():
+            hidden = original.with_name(f".removing-{original.name}")
+            original.replace(hidden)
+            moved.append((original, hidden))
+    return moved
+
+
+def _restore(moved: list[tuple[Path, Path]]) -> None:
+    for original, hidden in moved:
+        hidden.replace(original)
+
+
+def _remove_files_of(moved: list[tuple[Path, Path]]) -> None:
+    for _, hidden in moved:
+        hidden.unlink(missing_ok=True)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return str(exc) or type(exc).__name__

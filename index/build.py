@@ -1,0 +1,232 @@
+"""Incremental builds: corpus folder -> a new, complete generation beside the serving one.
+
+A build loads and chunks the corpus, keeps the ids of unchanged passages, takes every vector it
+can from the embedding cache, encodes only new texts, then writes the generation's files with the
+manifest last. An unchanged corpus (same document hashes, metadata, model and settings) is noticed
+from the fingerprint before any chunking and writes nothing. CPU and file work runs in worker
+threads; the cache is read and written through aiosqlite. Any failure removes the partly written
+folder and raises ``BuildError``; the serving generation is never touched here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from . import generation as gen
+from .cache import EmbeddingCache
+from .chunking import chunk_text
+from .config import IndexConfig
+from .documents import SourceText, load_corpus
+from .embedder import Embedder
+from .models import BuildReport, Document, Passage
+from .store import PassageRecord, write_store
+from .vectors import VectorIndex, choose_type
+
+FORMAT = 1  # bump when the generation layout changes: forces a rebuild
+BATCH = 32  # texts per encode call
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Plan:
+    """What the new generation will hold, before any vector is computed."""
+
+    documents: list[Document]
+    records: list[PassageRecord]
+    sentence_texts: list[str]  # in sentences.npy row order
+    skipped: list[tuple[str, str]]
+    next_id: int
+
+
+def fingerprint(sources: list[SourceText], config: IndexConfig, embedder: Embedder) -> str:
+    """What decides a generation's content: documents, model and passage settings."""
+    return sha256(json.dumps([
+        FORMAT, embedder.name, embedder.dim, config.max_passage_tokens, config.window_overlap,
+        config.index_type, config.hnsw_min_passages,
+        [(s.id, s.sha256, s.title, s.source, s.url, s.language, s.date, s.path) for s in sources],
+    ]))
+
+
+def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: IndexConfig,
+         embedder: Embedder, prior: dict[tuple[str, int, int, str], int], next_id: int) -> Plan:
+    """Chunk every document and give each passage its id (the old one when unchanged)."""
+    max_tokens = min(config.max_passage_tokens, embedder.max_tokens)
+    documents: list[Document] = []
+    records: list[PassageRecord] = []
+    sentence_texts: list[str] = []
+    skipped = list(skipped)
+    for source in sources:
+        lang = source.language or "de"
+        chunks = chunk_text(source.text, embedder.count_tokens, max_tokens, config.window_overlap, lang)
+        if not chunks:
+            skipped.append((source.path, "no text to index"))
+            continue
+        for chunk in chunks:
+            text_hash = sha256(chunk.text)
+            key = (source.id, chunk.paragraph, chunk.window, text_hash)
+            pid = prior.get(key)
+            if pid is None:
+                pid, next_id = next_id, next_id + 1
+            sentences = chunk.sentences or ((0, len(chunk.text)),)
+            passage = Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, tuple(sentences))
+            records.append(PassageRecord(passage, text_hash, len(sentence_texts), lang))
+            sentence_texts.extend(chunk.text[s:e] for s, e in sentences)
+        documents.append(source.to_document(len(chunks)))
+    return Plan(documents, records, sentence_texts, skipped, next_id)
+
+
+def encode_missing(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Encode ``texts`` as documents, in batches, with an optional progress bar on stderr."""
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), disable=not progress, desc="embedding", unit="text", file=sys.stderr) as bar:
+        for i in range(0, len(texts), BATCH):
+            out[i : i + BATCH] = embedder.encode(texts[i : i + BATCH], query=False)
+            bar.update(len(texts[i : i + BATCH]))
+    return out
+
+
+async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list[str]],
+                progress: bool) -> tuple[dict[str, np.ndarray], int]:
+    """Vectors for texts of each kind (``passage``/``sentence``), from the cache or encoded."""
+    known: dict[str, dict[str, np.ndarray]] = {}
+    missing: list[tuple[str, str, str]] = []  # (kind, hash, text), each once
+    for kind, texts in kinds.items():
+        hashes = [sha256(t) for t in texts]
+        known[kind] = await cache.get_many(embedder.name, kind, hashes)
+        seen = set(known[kind])
+        for h, t in zip(hashes, texts, strict=True):
+            if h not in seen:
+                seen.add(h)
+                missing.append((kind, h, t))
+    if missing:
+        fresh = await asyncio.to_thread(encode_missing, embedder, [t for _, _, t in missing], progress)
+        for kind in kinds:
+            new = {h: fresh[i] for i, (k, h, _) in enumerate(missing) if k == kind}
+            await cache.put_many(embedder.name, kind, new)
+            known[kind].update(new)
+    matrices = {
+        kind: (np.stack([known[kind][sha256(t)] for t in texts]).astype(np.float32)
+               if texts else np.zeros((0, embedder.dim), dtype=np.float32))
+        for kind, texts in kinds.items()
+    }
+    return matrices, len(missing)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_generation(data_dir: Path, the_plan: Plan, passage_vectors: np.ndarray,
+                     sentence_vectors: np.ndarray, meta: dict[str, Any]) -> Path:
+    """Write a new generation folder, manifest last; remove it again if anything fails."""
+    root = gen.generations_dir(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / gen.next_version(data_dir)
+    folder.mkdir()
+    try:
+        ids = np.array([r.passage.id for r in the_plan.records], dtype=np.int64)
+        write_store(folder / "index.sqlite", the_plan.documents, the_plan.records)
+        VectorIndex.build(passage_vectors, ids, meta["index_type"]).save(folder / "vectors.faiss")
+        np.save(folder / "sentences.npy", sentence_vectors)
+        files = {}
+        for name in gen.FILES:
+            _fsync(folder / name)
+            files[name] = {"bytes": (folder / name).stat().st_size, "sha256": gen.file_sha256(folder / name)}
+        manifest = {**meta, "version": folder.name, "files": files,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds")}
+        tmp = folder / (gen.MANIFEST + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, folder / gen.MANIFEST)
+        _fsync(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return folder
+
+
+def report(the_plan: Plan, previous: list[Document], embedded: int, started: float,
+           version: str) -> BuildReport:
+    """Compare the new documents with the previous generation's."""
+    old = {d.id: d for d in previous}
+    new = {d.id: d for d in the_plan.documents}
+
+    def differs(a: Document, b: Document) -> bool:
+        return (a.sha256, a.title, a.source, a.url, a.language, a.date) != (
+            b.sha256, b.title, b.source, b.url, b.language, b.date)
+
+    return BuildReport(
+        documents=len(new), passages=len(the_plan.records),
+        added=len(new.keys() - old.keys()),
+        changed=sum(differs(new[i], old[i]) for i in new.keys() & old.keys()),
+        removed=len(old.keys() - new.keys()),
+        embedded=embedded, seconds=time.perf_counter() - started,
+        skipped=tuple(the_plan.skipped), version=version,
+    )
+
+
+async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generation | None, *,
+                progress: bool = False) -> tuple[BuildReport, Path | None]:
+    """Build a new generation; return its report and folder (None: corpus unchanged, nothing written).
+
+    Exceptions propagate; the caller turns them into ``BuildError``.
+    """
+    started = time.perf_counter()
+    sources, skipped = await asyncio.to_thread(load_corpus, config.corpus_dir)
+    mark = fingerprint(sources, config, embedder)
+    if previous is not None and previous.manifest.get("fingerprint") == mark:
+        return BuildReport(
+            documents=len(previous.documents), passages=int(previous.manifest["passages"]),
+            added=0, changed=0, removed=0, embedded=0, seconds=time.perf_counter() - started,
+            skipped=tuple(skipped) + tuple(map(tuple, previous.manifest.get("skipped_chunks", []))),
+            version=previous.version,
+        ), None
+    prior: dict[tuple[str, int, int, str], int] = {}
+    next_id = 1
+    if previous is not None:
+        async with previous.use():
+            keys = await previous.store.passage_keys()
+        prior = {(d, p, w, h): pid for pid, d, p, w, h in keys}
+        next_id = max([int(previous.manifest.get("next_id", 1)), *(k[0] + 1 for k in keys)])
+    the_plan = await asyncio.to_thread(plan, sources, skipped, config, embedder, prior, next_id)
+    await asyncio.to_thread(config.data_dir.mkdir, parents=True, exist_ok=True)
+    cache = await EmbeddingCache.open(config.data_dir / "cache.sqlite")
+    try:
+        kinds = {"passage": [r.passage.text for r in the_plan.records], "sentence": the_plan.sentence_texts}
+        vectors, embedded = await embed(cache, embedder, kinds, progress)
+    finally:
+        await cache.close()
+    meta = {
+        "format": FORMAT, "model": embedder.name, "dim": embedder.dim, "fingerprint": mark,
+        "documents": len(the_plan.documents), "passages": len(the_plan.records),
+        "sentences": len(the_plan.sentence_texts), "next_id": the_plan.next_id,
+        "index_type": choose_type(config.index_type, len(the_plan.records), config.hnsw_min_passages),
+        "skipped_chunks": [list(s) for s in the_plan.skipped[len(skipped):]],
+    }
+    folder = await asyncio.to_thread(
+        write_generation, config.data_dir, the_plan, vectors["passage"], vectors["sentence"], meta
+    )
+    prev_docs = previous.documents if previous is not None else []
+    return report(the_plan, prev_docs, embedded, started, folder.name), folder

@@ -1,0 +1,229 @@
+"""Index generations: immutable, complete versions of the index, one folder each.
+
+    data_dir/
+        CURRENT                     name of the generation serving (replaced atomically)
+        cache.sqlite                embedding cache
+        generations/<version>/
+            index.sqlite            documents, passages, FTS5 keywords
+            vectors.faiss           passage vectors, ids = passage ids
+            sentences.npy           one vector per sentence of every passage
+            manifest.json           model, counts, file checksums: written last, marks it complete
+
+A ``Generation`` is the loaded, verified form that answers questions. Swapping generations means
+replacing one reference; each question holds the generation it started with (``use``), and a
+retired generation closes its database once its last question is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .models import Document
+from .store import Store
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+FILES = ("index.sqlite", "vectors.faiss", "sentences.npy")
+MANIFEST = "manifest.json"
+KEEP = 2  # generations kept on disk: the serving one and the one before
+_VERSION = re.compile(r"^g(\d{6,})$")
+
+
+class InvalidGeneration(Exception):
+    """A generation folder that must not be served; the message says what is wrong."""
+
+
+def generations_dir(data_dir: Path) -> Path:
+    return data_dir / "generations"
+
+
+def read_current(data_dir: Path) -> str | None:
+    try:
+        name = (data_dir / "CURRENT").read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    return name if _VERSION.match(name) else None
+
+
+def publish(data_dir: Path, version: str) -> None:
+    """Make ``version`` the serving generation: write a temp file, fsync, rename over CURRENT."""
+    tmp = data_dir / f"CURRENT.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, data_dir / "CURRENT")
+    dir_fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def next_version(data_dir: Path) -> str:
+    """A new version name, above every folder present (complete or not)."""
+    numbers = [int(m.group(1)) for p in _folders(data_dir) if (m := _VERSION.match(p.name))]
+    return f"g{max(numbers, default=0) + 1:06d}"
+
+
+def _folders(data_dir: Path) -> list[Path]:
+    root = generations_dir(data_dir)
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def prune(data_dir: Path, keep: int = KEEP) -> None:
+    """Delete all but the newest ``keep`` complete generations, and incomplete ones, never CURRENT."""
+    current = read_current(data_dir)
+    complete = [p for p in _folders(data_dir) if (p / MANIFEST).exists() and _VERSION.match(p.name)]
+    keepers = {p.name for p in sorted(complete, key=lambda p: int(p.name[1:]))[-keep:]}
+    for folder in _folders(data_dir):
+        if folder.name != current and folder.name not in keepers:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidGeneration(f"{folder.name}: no manifest (incomplete build)") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidGeneration(f"{folder.name}: unreadable manifest ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise InvalidGeneration(f"{folder.name}: malformed manifest")
+    return manifest
+
+
+def check_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Every file present with the size and checksum the manifest records."""
+    for name in FILES:
+        path = folder / name
+        expected = manifest["files"].get(name) or {}
+        if not path.exists():
+            raise InvalidGeneration(f"{folder.name}: {name} is missing")
+        if path.stat().st_size != expected.get("bytes"):
+            raise InvalidGeneration(f"{folder.name}: {name} has the wrong size")
+        if file_sha256(path) != expected.get("sha256"):
+            raise InvalidGeneration(f"{folder.name}: {name} does not match its checksum")
+
+
+class Generation:
+    """One verified generation, loaded: database, vector index, sentence vectors, documents."""
+
+    def __init__(self, folder: Path, manifest: dict[str, Any], store: Store, vectors: VectorIndex,
+                 sentences: np.ndarray, rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 documents: list[Document]) -> None:
+        self.folder = folder
+        self.version = folder.name
+        self.manifest = manifest
+        self.store = store
+        self.vectors = vectors
+        self.sentences = sentences
+        self._row_ids, self._row_start, self._row_count = rows
+        self.documents = documents
+        self.by_id = {d.id: d for d in documents}
+        self._users = 0
+        self._retired = False
+        self._closed = asyncio.Event()
+
+    @classmethod
+    async def open(cls, folder: Path, model: str, dim: int) -> Generation:
+        """Load and verify ``folder``; raise ``InvalidGeneration`` saying what is wrong."""
+        manifest = read_manifest(folder)
+        if manifest.get("model") != model or manifest.get("dim") != dim:
+            raise InvalidGeneration(
+                f"{folder.name}: built with model {manifest.get('model')!r} (dim {manifest.get('dim')}), "
+                f"serving needs {model!r} (dim {dim})"
+            )
+        try:
+            await asyncio.to_thread(check_files, folder, manifest)
+            vectors, sentences = await asyncio.to_thread(_load_arrays, folder)
+            store = await Store.open(folder / "index.sqlite")
+        except InvalidGeneration:
+            raise
+        except Exception as exc:
+            raise InvalidGeneration(f"{folder.name}: cannot be loaded ({exc})") from exc
+        try:
+            pending = await store.pending_migrations()
+            if pending:
+                raise InvalidGeneration(f"{folder.name}: schema lacks {', '.join(pending)}")
+            count = await store.count()
+            if not vectors.ntotal == count == manifest.get("passages"):
+                raise InvalidGeneration(
+                    f"{folder.name}: {vectors.ntotal} vectors for {count} passages "
+                    f"(manifest: {manifest.get('passages')})"
+                )
+            rows = await store.sentence_rows()
+            if len(sentences) != manifest.get("sentences") or int(rows[2].sum()) != len(sentences):
+                raise InvalidGeneration(f"{folder.name}: sentence vectors do not match the passages")
+            documents = await store.documents()
+        except BaseException as exc:
+            await store.close()
+            if isinstance(exc, InvalidGeneration | asyncio.CancelledError):
+                raise
+            raise InvalidGeneration(f"{folder.name}: cannot be read ({exc})") from exc
+        return cls(folder, manifest, store, vectors, sentences, rows, documents)
+
+    def sentence_vectors(self, passage_id: int) -> np.ndarray:
+        """The vectors of a passage's sentences, in order (empty if the id is unknown)."""
+        pos = int(np.searchsorted(self._row_ids, passage_id))
+        if pos >= len(self._row_ids) or self._row_ids[pos] != passage_id:
+            return self.sentences[:0]
+        start = int(self._row_start[pos])
+        return self.sentences[start : start + int(self._row_count[pos])]
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[Generation]:
+        """Hold this generation open for one question."""
+        self._users += 1
+        try:
+            yield self
+        finally:
+            self._users -= 1
+            if self._retired and self._users == 0:
+                await self._close()
+
+    async def retire(self) -> None:
+        """Close once no question uses it any more (at once if none does)."""
+        self._retired = True
+        if self._users == 0:
+            await self._close()
+
+    async def _close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            await self.store.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+
+def _load_arrays(folder: Path) -> tuple[VectorIndex, np.ndarray]:
+    vectors = VectorIndex.load(folder / "vectors.faiss")
+    sentences = np.load(folder / "sentences.npy", allow_pickle=False)
+    if sentences.ndim != 2 or sentences.dtype != np.float32:
+        raise InvalidGeneration(f"{folder.name}: sentences.npy has the wrong shape or type")
+    if sentences.shape[1] != vectors.dim and len(sentences):
+        raise InvalidGeneration(f"{folder.name}: sentence vectors have the wrong dimension")
+    return vectors, sentences

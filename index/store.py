@@ -1,0 +1,154 @@
+"""A generation's SQLite file: documents, passages and the FTS5 keyword index.
+
+``write_store`` creates the file once, synchronously, inside the build thread before the generation
+is published. Everything that serves questions reads it through ``Store`` (aiosqlite, read-only).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+import numpy as np
+
+from . import language, migrations
+from .models import Document, Passage
+
+log = logging.getLogger(__name__)
+
+_PASSAGE_COLUMNS = "id, doc_id, paragraph, window_no, text, sentences"
+
+
+@dataclass(frozen=True)
+class PassageRecord:
+    """A passage as a build writes it: the passage plus where its sentence vectors are."""
+
+    passage: Passage
+    text_sha256: str
+    sentence_row: int
+    language: str  # the document's language, which picks the stemmer
+
+
+def write_store(path: Path, documents: Sequence[Document], records: Iterable[PassageRecord]) -> None:
+    """Create ``path`` with the schema, the documents and the passages (with stemmed keywords)."""
+    conn = sqlite3.connect(path)
+    try:
+        migrations.migrate(conn, migrations.GENERATION)
+        with conn:
+            conn.executemany(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (d.id, i, d.title, d.source, d.url, d.language, d.date, d.path, d.sha256, d.passages)
+                    for i, d in enumerate(documents)
+                ],
+            )
+            for r in records:
+                p = r.passage
+                conn.execute(
+                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (p.id, p.doc_id, p.paragraph, p.window, p.text, r.text_sha256,
+                     json.dumps(p.sentences), r.sentence_row, len(p.sentences)),
+                )
+                conn.execute(
+                    "INSERT INTO passage_keywords (rowid, stemmed) VALUES (?, ?)",
+                    (p.id, language.stemmed_text(p.text, r.language)),
+                )
+    finally:
+        conn.close()
+
+
+def _passage(row: Sequence) -> Passage:
+    return Passage(
+        id=row[0], doc_id=row[1], paragraph=row[2], window=row[3], text=row[4],
+        sentences=tuple((int(s), int(e)) for s, e in json.loads(row[5])),
+    )
+
+
+def _document(row: Sequence) -> Document:
+    return Document(
+        id=row[0], title=row[1], source=row[2], url=row[3], language=row[4], date=row[5],
+        path=row[6], sha256=row[7], passages=row[8],
+    )
+
+
+class Store:
+    """Read access to one generation's database."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> Store:
+        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def pending_migrations(self) -> list[str]:
+        return await migrations.pending_async(self._db, migrations.GENERATION)
+
+    async def count(self) -> int:
+        async with self._db.execute("SELECT count(*) FROM passages") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def documents(self) -> list[Document]:
+        sql = ("SELECT id, title, source, url, language, date, path, sha256, passages "
+               "FROM documents ORDER BY position")
+        async with self._db.execute(sql) as cursor:
+            return [_document(row) async for row in cursor]
+
+    async def passages(self, ids: Sequence[int]) -> dict[int, Passage]:
+        """The passages with these ids (missing ids are absent from the result)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE id IN ({marks})"
+        async with self._db.execute(sql, [int(i) for i in ids]) as cursor:
+            return {row[0]: _passage(row) async for row in cursor}
+
+    async def passage_at(self, doc_id: str, paragraph: int, *, last: bool) -> Passage | None:
+        """The first (or last) window of a paragraph of a document."""
+        order = "DESC" if last else "ASC"
+        sql = (f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? AND paragraph = ? "
+               f"ORDER BY window_no {order} LIMIT 1")
+        async with self._db.execute(sql, (doc_id, paragraph)) as cursor:
+            row = await cursor.fetchone()
+        return _passage(row) if row else None
+
+    async def passage_keys(self) -> list[tuple[int, str, int, int, str]]:
+        """(id, doc_id, paragraph, window, text hash) of every passage: what keeps ids stable."""
+        sql = "SELECT id, doc_id, paragraph, window_no, text_sha256 FROM passages"
+        async with self._db.execute(sql) as cursor:
+            return [(r[0], r[1], r[2], r[3], r[4]) async for r in cursor]
+
+    async def sentence_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Passage ids (sorted) with the first row and count of their sentence vectors."""
+        sql = "SELECT id, sentence_row, sentence_count FROM passages ORDER BY id"
+        async with self._db.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+        return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()
+
+    async def keyword(self, text: str, lang: str, limit: int) -> list[int]:
+        """Passage ids matching the words of ``text``, best bm25 first.
+
+        ``text`` is user text: only its quoted stems reach FTS5, so it never acts as query syntax.
+        """
+        expression = language.match_expression(text, lang)
+        if expression is None or limit <= 0:
+            return []
+        sql = ("SELECT rowid FROM passage_keywords WHERE passage_keywords MATCH ? "
+               "ORDER BY bm25(passage_keywords) LIMIT ?")
+        try:
+            async with self._db.execute(sql, (expression, limit)) as cursor:
+                return [row[0] async for row in cursor]
+        except sqlite3.OperationalError as exc:  # should not happen with quoted stems
+            log.warning("keyword search failed for %r: %s", expression, exc)
+            return []
