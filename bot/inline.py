@@ -8,61 +8,24 @@ Telegram caches the results on its side for ``CACHE_SECONDS`` as well.
 
 from __future__ import annotations
 
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+import logging
 
-from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent
+from telegram import InlineQueryResultArticle, InlineQueryResultsButton, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from index import Answer, Hit
 
 from . import render
+from .cache import CACHE_SECONDS, MAX_QUERY_CHARS, normalize
+from .features import Context, engine, features, is_admin, lang_of
 from .i18n import text
 from .render import Span
 
-CACHE_SECONDS = 30  # Telegram's cache_time for our results
-MAX_QUERY_CHARS = 1000  # longer inline queries are cut before searching
+log = logging.getLogger("bot.inline")
 MAX_TITLE_CHARS = 120
 MAX_DESCRIPTION_CHARS = 200
 MAX_MESSAGE_CHARS = 3800  # below Telegram's 4096 after the source line is added
 START_PARAMETER = "inline"
-
-
-def normalize(query: str) -> str:
-    """The cache key of a query: case-folded, whitespace collapsed, cut to MAX_QUERY_CHARS."""
-    return " ".join(query.split())[:MAX_QUERY_CHARS].casefold()
-
-
-class AnswerCache:
-    """A small in-process TTL cache of answers by normalized query text."""
-
-    def __init__(
-        self, ttl: float = CACHE_SECONDS, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self._clock = clock
-        self._items: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
-
-    def get(self, key: str) -> Answer | None:
-        item = self._items.get(key)
-        if item is None:
-            return None
-        if self._clock() - item[0] >= self.ttl:
-            del self._items[key]
-            return None
-        self._items.move_to_end(key)
-        return item[1]
-
-    def put(self, key: str, answer: Answer) -> None:
-        self._items[key] = (self._clock(), answer)
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()
 
 
 def _shorten(value: str, limit: int) -> str:
@@ -106,3 +69,29 @@ def hint_button(lang: str, key: str, **values: object) -> InlineQueryResultsButt
     """The button above the results: a hint that opens a private chat with the bot."""
     label = _shorten(text(lang, key, **values), 64)
     return InlineQueryResultsButton(text=label, start_parameter=START_PARAMETER)
+
+
+async def on_inline_query(update: Update, context: Context) -> None:
+    """Offer the best passages for an inline query; a hint when it is empty or not answered."""
+    query = update.inline_query
+    if query is None:
+        return
+    lang = lang_of(query.from_user)
+    question = " ".join(query.query.split())[:MAX_QUERY_CHARS]
+    if not question:
+        button = hint_button(lang, "inline_hint")
+        await query.answer([], cache_time=CACHE_SECONDS, is_personal=True, button=button)
+        return
+    state, key = features(context), normalize(question)
+    answer = state.inline_cache.get(key)
+    if answer is None:
+        wait = 0 if is_admin(context, query.from_user) else state.limiter.wait_seconds(query.from_user.id)
+        if wait:
+            button = hint_button(lang, "inline_wait", seconds=wait)
+            await query.answer([], cache_time=0, is_personal=True, button=button)
+            return
+        answer = await engine(context).ask(question)
+        state.inline_cache.put(key, answer)
+    results = inline_results(answer, lang)
+    button = None if results else hint_button(lang, "inline_not_found")
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.inline import AnswerCache, hint_button, inline_results, normalize, passage_html
+from bot.cache import AnswerCache, normalize
+from bot.inline import hint_button, inline_results, passage_html
 from index import Answer, Hit
 
 
