@@ -22,6 +22,7 @@ log = logging.getLogger("index.chunking")
 _PARAGRAPH = re.compile(r"(?:[^\n]|\n(?![ \t\u00a0]*\n))+")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"“”„«»]+|[\w.+-]+@[\w-]+\.[\w.-]+")
 _WORD = re.compile(r"\S+")
+SPLIT_SLICE = 8000  # pysbd slows down quadratically: long texts are segmented slice by slice
 _local = threading.local()  # pysbd keeps state on the segmenter: one per thread and language
 
 
@@ -63,12 +64,34 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
     return (start, end) if start < end else None
 
 
+def _sentence_ends(text: str, language: str) -> list[int]:
+    segmenter = _segmenter(language)
+    masked = _mask_urls(text)
+    ends: list[int] = []
+    start = 0
+    while start < len(text):
+        end = min(start + SPLIT_SLICE, len(text))
+        found = [start + span.end for span in segmenter.segment(masked[start:end])]
+        if end == len(text):
+            next_start = end
+        elif len(found) > 1:
+            found.pop()  # the slice's last sentence may be cut off: segment it again with what follows
+            next_start = found[-1]
+        else:  # one sentence longer than a slice: end it at the slice's last space
+            space = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+            next_start = space if space > start else end
+            found = [next_start]
+        ends.extend(found)
+        start = next_start
+    return ends
+
+
 def split_sentences(text: str, language: str = "de") -> list[tuple[int, int]]:
     """(start, end) of each sentence in ``text``, surrounding whitespace trimmed; covers all text."""
     if not text.strip():
         return []
     try:
-        ends = sorted({span.end for span in _segmenter(language).segment(_mask_urls(text))})
+        ends = sorted(set(_sentence_ends(text, language)))
     except Exception:  # a splitter bug must not lose a document: keep the text as one sentence
         log.warning("sentence splitter failed on %d characters; kept as one sentence", len(text))
         ends = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from index import FakeEmbedder
+from index import FakeEmbedder, chunking
 from index.chunking import Chunk, chunk_text, paragraph_spans, split_sentences
 from index.documents import load_document
 
@@ -192,3 +192,13 @@ def test_split_sentences_is_safe_across_threads() -> None:
     expected = [split_sentences(t) for t in texts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(split_sentences, texts)) == expected
+
+
+def test_long_text_is_segmented_in_slices_with_the_same_sentences(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(load_document(STORY).text.split())
+    whole = split_sentences(text)
+    monkeypatch.setattr(chunking, "SPLIT_SLICE", 700)
+    assert split_sentences(text) == whole
+    run_on = "wort " * 400  # one sentence longer than a slice is cut at a space, nothing lost
+    pieces = [run_on[s:e] for s, e in split_sentences(run_on)]
+    assert len(pieces) > 1 and " ".join(pieces).split() == run_on.split()
