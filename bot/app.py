@@ -1,0 +1,148 @@
+"""The Telegram application: built from the settings, wired to the handlers, with the index and
+the query log opened at start-up and closed at shutdown.
+
+    application = build_application(load_settings())
+    application.run_polling()          # or, in tests and benchmarks:
+    async with running(application): ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+from index import Engine, IndexConfig
+from index.usage import UsageLog
+
+from . import admin, handlers, i18n
+from .logs import redact_secret
+from .settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+EngineFactory = Callable[[IndexConfig], Coroutine[Any, Any, Engine]]
+PUBLIC_COMMANDS = ("start", "help", "sources")
+RATE_LIMIT_RETRIES = 3  # a 429 from Telegram is retried after its retry_after this often
+
+
+async def open_engine(config: IndexConfig) -> Engine:
+    """Open the index, building it from the corpus (with a progress bar) if it does not exist."""
+    return await Engine.open(config, progress=True)
+
+
+def handler_list() -> list[BaseHandler[Update, handlers.Context, None]]:
+    """All handlers in the order they are tried; the catch-all reply comes last."""
+    private, messages = filters.ChatType.PRIVATE, filters.UpdateType.MESSAGES
+    return [
+        CommandHandler("start", handlers.start),
+        CommandHandler("help", handlers.help_command),
+        CommandHandler("sources", handlers.sources),
+        CommandHandler("reload", admin.reload),
+        MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.question),
+        MessageHandler(private & filters.COMMAND, handlers.unknown_command),
+        MessageHandler(private & messages, handlers.cannot_do),
+    ]
+
+
+async def publish_commands(application: Application) -> None:
+    """Publish the command menu in English and German; a server that refuses it only gets a warning."""
+    for lang in i18n.TEXTS:
+        commands = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in PUBLIC_COMMANDS]
+        try:
+            language_code = None if lang == i18n.DEFAULT else lang
+            await application.bot.set_my_commands(commands, language_code=language_code)
+        except TelegramError as exc:
+            log.warning("could not publish the command menu (%s): %s", lang, exc)
+
+
+def build_application(
+    settings: BotSettings,
+    *,
+    engine_factory: EngineFactory = open_engine,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
+    """The bot's ``Application``; ``request`` replaces the HTTP layer (benchmarks), normally unused."""
+    token = settings.require_token()
+    redact_secret(token)
+
+    async def post_init(application: Application) -> None:
+        engine = await engine_factory(settings.index)
+        try:
+            usage = await UsageLog.open(settings.index.data_dir)
+        except BaseException:
+            await engine.close()
+            raise
+        application.bot_data.update({handlers.ENGINE: engine, handlers.USAGE: usage})
+        await publish_commands(application)
+
+    async def post_shutdown(application: Application) -> None:
+        usage = application.bot_data.pop(handlers.USAGE, None)
+        engine = application.bot_data.pop(handlers.ENGINE, None)
+        if usage is not None:
+            await usage.close()
+        if engine is not None:
+            await engine.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .concurrent_updates(True)
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application = builder.build()
+    application.bot_data[handlers.SETTINGS] = settings
+    application.add_handlers(handler_list())
+    application.add_error_handler(handlers.on_error)
+    return application
+
+
+@contextlib.asynccontextmanager
+async def running(
+    application: Application, *, poll_timeout: float = 10.0
+) -> AsyncIterator[Application]:
+    """Run the application with long polling inside an event loop that is already running,
+    in the order ``run_polling`` uses, and shut it down cleanly on exit."""
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        assert application.updater is not None
+        await application.updater.start_polling(
+            timeout=dt.timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        try:
+            yield application
+        finally:
+            if application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

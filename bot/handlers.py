@@ -1,0 +1,143 @@
+"""What the bot does with each kind of message: parse, one call into the index, render, reply.
+
+The index engine, the query log and the settings are opened once at start-up and kept in
+``application.bot_data``; the accessors below give them typed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+from telegram import LinkPreviewOptions, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from index import Answer, Engine
+from index.usage import UsageLog
+
+from . import i18n, render
+from .render import Block
+from .settings import BotSettings
+
+log = logging.getLogger(__name__)
+
+ENGINE, USAGE, SETTINGS = "engine", "usage", "settings"
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def engine_of(context: Context) -> Engine:
+    engine: Engine = context.bot_data[ENGINE]
+    return engine
+
+
+def usage_of(context: Context) -> UsageLog:
+    usage: UsageLog = context.bot_data[USAGE]
+    return usage
+
+
+def settings_of(context: Context) -> BotSettings:
+    settings: BotSettings = context.bot_data[SETTINGS]
+    return settings
+
+
+def language_of(update: object) -> str:
+    """The language of the user behind an update (German for de*, else English)."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return i18n.language(user.language_code if user else None)
+
+
+async def send(update: Update, context: Context, messages: Sequence[str]) -> None:
+    """Send HTML messages to the update's chat."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    for text in messages:
+        await context.bot.send_message(chat.id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW)
+
+
+async def reply(update: Update, context: Context, blocks: Sequence[Block]) -> None:
+    """Render blocks in the user's language and send them."""
+    await send(update, context, render.to_messages(blocks, language_of(update)))
+
+
+async def start(update: Update, context: Context) -> None:
+    """Greet the user: what the bot knows about and how to ask."""
+    documents = await engine_of(context).documents()
+    await reply(update, context, render.start_blocks(documents, language_of(update)))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """Explain how to ask and what the commands do."""
+    user = update.effective_user
+    admin = settings_of(context).is_admin(user.id if user else None)
+    await reply(update, context, render.help_blocks(language_of(update), admin=admin))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """List the documents in the index with title, source and link."""
+    documents = await engine_of(context).documents()
+    await reply(update, context, render.sources_blocks(documents, language_of(update)))
+
+
+async def question(update: Update, context: Context) -> None:
+    """Answer a text message with the best passages and their sources, and log the question."""
+    message = update.effective_message
+    text = (message.text or "") if message else ""
+    if not text.strip():
+        await cannot_do(update, context)
+        return
+    lang, engine = language_of(update), engine_of(context)
+    started = time.perf_counter()
+    answer = await engine.ask(text)
+    messages = render.render_answer(answer, lang, min_score=engine.config.threshold)
+    await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
+    await send(update, context, messages)
+
+
+async def log_question(update: Update, context: Context, answer: Answer, latency_ms: float) -> int | None:
+    """Store the question in the query log; a failing log never keeps the answer from the user."""
+    user, chat = update.effective_user, update.effective_chat
+    try:
+        return await usage_of(context).record_question(
+            user_id=user.id if user else None,
+            chat_id=chat.id if chat else None,
+            chat_type=chat.type if chat else "",
+            question=answer.question,
+            passage_ids=[hit.passage_id for hit in answer.hits],
+            answered=answer.answered,
+            latency_ms=latency_ms,
+            language=answer.language,
+            shortened=answer.shortened,
+        )
+    except Exception:
+        log.exception("could not write the question to the query log")
+        return None
+
+
+async def cannot_do(update: Update, context: Context) -> None:
+    """Reply to stickers, photos, voice, files and empty text with what the bot can do."""
+    lang = language_of(update)
+    text = i18n.text(lang, "cannot_do", example=i18n.text(lang, "example"))
+    await reply(update, context, render.plain_blocks(text))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """Point to /help for a command the bot does not know."""
+    await reply(update, context, render.plain_blocks(i18n.text(language_of(update), "unknown_command")))
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log an error from any handler once and, if there is a chat, apologise to the user."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, i18n.text(language_of(update), "error"))
+    except TelegramError as exc:
+        log.warning("could not send the apology to chat %s: %s", chat.id, exc)

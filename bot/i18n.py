@@ -1,0 +1,123 @@
+"""The bot's texts: one table of strings per language, picked by Telegram's ``language_code``.
+
+Adding a language is adding one table to ``TEXTS`` with the same keys as ``"en"`` (a test checks
+that). Texts are plain text with ``str.format`` placeholders; the renderer escapes and styles them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT = "en"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "en": {
+        "greeting": "Hello! I answer questions about:",
+        "how_to_ask": (
+            "Just write your question as a message, in any language, e.g. “{example}”. "
+            "I reply with the passage of the text that answers it, the answering sentence in bold, "
+            "and its source. /help shows more."
+        ),
+        "example": "How many users does Telegram have?",
+        "help": (
+            "Ask me anything about the documents below by writing a normal message. "
+            "I search the text and show the passage that answers best, with the answering sentence "
+            "in bold and its source (title, paragraph, link), plus further relevant passages. "
+            "If the text does not answer your question, I say so."
+        ),
+        "commands_header": "Commands:",
+        "admin_commands_header": "For admins:",
+        "cmd_start": "greeting and what I know about",
+        "cmd_help": "how to ask, what the commands do",
+        "cmd_sources": "the documents I answer from",
+        "cmd_reload": "rescan the corpus folder and rebuild the index",
+        "sources_header": "Documents I answer from:",
+        "sources_empty": "No documents are indexed yet.",
+        "passages": "{count} passages",
+        "paragraph": "paragraph {number}",
+        "source_prefix": "Source:",
+        "more_header": "Further passages:",
+        "not_in_story": "That is not in the story: none of its passages answers your question.",
+        "closest": "The closest passage, which does not answer it:",
+        "shortened": "Your question was long, so I only searched its first {chars} characters.",
+        "truncated": "[…] (shortened)",
+        "cannot_do": (
+            "I can only read text questions. Send me a question about the story as a message, "
+            "e.g. “{example}”. /help shows what I can do."
+        ),
+        "unknown_command": "I don't know that command. /help lists what I can do.",
+        "not_admin": "Sorry, only admins may use /{command}.",
+        "reload_started": "Reloading the corpus…",
+        "reload_running": "Already reloading; the current reload has to finish first.",
+        "reload_done": (
+            "Reloaded in {seconds:.1f} s: {documents} documents, {passages} passages; "
+            "{added} added, {changed} changed, {removed} removed."
+        ),
+        "reload_skipped": "Skipped {name}: {reason}",
+        "reload_failed": "Reload failed; the previous index keeps serving. Reason: {reason}",
+        "error": "Sorry, something went wrong on my side. Please try again.",
+    },
+    "de": {
+        "greeting": "Hallo! Ich beantworte Fragen zu:",
+        "how_to_ask": (
+            "Schreib mir deine Frage einfach als Nachricht, in jeder Sprache, z. B. „{example}“. "
+            "Ich antworte mit der Stelle im Text, die sie beantwortet, den passenden Satz fett, "
+            "und mit der Quelle. /help zeigt mehr."
+        ),
+        "example": "Wie viele Nutzer hat Telegram?",
+        "help": (
+            "Frag mich etwas zu den Dokumenten unten, indem du eine normale Nachricht schreibst. "
+            "Ich durchsuche den Text und zeige die Stelle, die am besten antwortet, mit dem "
+            "passenden Satz in Fettschrift und der Quelle (Titel, Absatz, Link), dazu weitere "
+            "passende Stellen. Wenn der Text deine Frage nicht beantwortet, sage ich das."
+        ),
+        "commands_header": "Befehle:",
+        "admin_commands_header": "Für Admins:",
+        "cmd_start": "Begrüßung und worüber ich Bescheid weiß",
+        "cmd_help": "wie man fragt, was die Befehle tun",
+        "cmd_sources": "die Dokumente, aus denen ich antworte",
+        "cmd_reload": "Korpus-Ordner neu einlesen und den Index neu bauen",
+        "sources_header": "Dokumente, aus denen ich antworte:",
+        "sources_empty": "Es sind noch keine Dokumente im Index.",
+        "passages": "{count} Abschnitte",
+        "paragraph": "Absatz {number}",
+        "source_prefix": "Quelle:",
+        "more_header": "Weitere Stellen:",
+        "not_in_story": (
+            "Das steht nicht in der Geschichte: keine ihrer Stellen beantwortet deine Frage."
+        ),
+        "closest": "Die ähnlichste Stelle, die die Frage aber nicht beantwortet:",
+        "shortened": "Deine Frage war lang, ich habe nur ihre ersten {chars} Zeichen gesucht.",
+        "truncated": "[…] (gekürzt)",
+        "cannot_do": (
+            "Ich kann nur Fragen als Text lesen. Schick mir eine Frage zur Geschichte als "
+            "Nachricht, z. B. „{example}“. /help zeigt, was ich kann."
+        ),
+        "unknown_command": "Diesen Befehl kenne ich nicht. /help zeigt, was ich kann.",
+        "not_admin": "Tut mir leid, /{command} dürfen nur Admins verwenden.",
+        "reload_started": "Lese den Korpus neu ein…",
+        "reload_running": "Ich lade schon neu; das laufende Neuladen muss erst fertig werden.",
+        "reload_done": (
+            "Neu geladen in {seconds:.1f} s: {documents} Dokumente, {passages} Abschnitte; "
+            "{added} neu, {changed} geändert, {removed} entfernt."
+        ),
+        "reload_skipped": "Übersprungen: {name}: {reason}",
+        "reload_failed": "Neuladen fehlgeschlagen; der bisherige Index antwortet weiter. Grund: {reason}",
+        "error": "Entschuldigung, bei mir ist etwas schiefgegangen. Bitte versuch es noch einmal.",
+    },
+}
+
+
+def language(code: str | None) -> str:
+    """The table to use for a Telegram ``language_code`` ("de-AT" -> "de"; unknown -> English)."""
+    if not code:
+        return DEFAULT
+    base = code.strip().lower().replace("_", "-").split("-")[0]
+    return base if base in TEXTS else DEFAULT
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """The string ``key`` in ``lang`` (English if the language lacks it), formatted with ``values``."""
+    table = TEXTS.get(lang, TEXTS[DEFAULT])
+    template = table.get(key, TEXTS[DEFAULT][key])
+    return template.format(**values) if values else template

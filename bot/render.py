@@ -1,0 +1,240 @@
+"""What the bot says, as pure functions: answers, sources, greetings -> HTML messages or plain text.
+
+A reply is built as blocks of styled spans, then written either as Telegram HTML (every text from a
+document or a user escaped) or as plain text for the terminal. HTML replies are split into messages
+of at most 4096 characters by ``bot.split``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from index import Answer, BuildReport, Document, Hit
+
+from . import i18n
+from .split import TELEGRAM_LIMIT, split_html
+
+EXCERPT_CHARS = 220  # further passages and the closest non-answer are shown this short
+MAX_MESSAGES = 4  # a reply longer than this many messages is shortened
+MAX_URL_CHARS = 512  # longer or non-http links are shown without a link
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with one style."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+    link: str = ""
+
+
+Block = tuple[Span, ...]  # one paragraph of a reply
+
+
+def to_html(blocks: Iterable[Block]) -> str:
+    """Telegram HTML: text escaped, styles as <b>, <i>, <a href>."""
+    out = []
+    for block in blocks:
+        parts = []
+        for span in block:
+            piece = html.escape(span.text, quote=False)
+            if span.bold:
+                piece = f"<b>{piece}</b>"
+            if span.italic:
+                piece = f"<i>{piece}</i>"
+            if span.link:
+                piece = f'<a href="{html.escape(span.link, quote=True)}">{piece}</a>'
+            parts.append(piece)
+        out.append("".join(parts))
+    return "\n\n".join(out)
+
+
+def to_plain(blocks: Iterable[Block]) -> str:
+    """Plain text for a terminal: bold as **…**, links in parentheses."""
+    out = []
+    for block in blocks:
+        parts = []
+        for span in block:
+            piece = f"**{span.text}**" if span.bold and span.text.strip() else span.text
+            if span.link and span.link != span.text:
+                piece = f"{piece} ({span.link})"
+            parts.append(piece)
+        out.append("".join(parts))
+    return "\n\n".join(out)
+
+
+def to_messages(blocks: Iterable[Block], lang: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """HTML messages of at most ``limit`` characters (at most ``MAX_MESSAGES``, shortened beyond)."""
+    note = html.escape(i18n.text(lang, "truncated"), quote=False)
+    return split_html(to_html(blocks), limit, max_parts=MAX_MESSAGES, note=note)
+
+
+def safe_link(url: str) -> str:
+    """``url`` if it is a short http(s) link, else "" (shown as text only)."""
+    url = url.strip()
+    if len(url) > MAX_URL_CHARS or any(c.isspace() for c in url):
+        return ""
+    parts = urlsplit(url)
+    return url if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def shorten(text: str, chars: int = EXCERPT_CHARS) -> str:
+    """``text`` cut at a word boundary to about ``chars`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= chars:
+        return text
+    cut = text.rfind(" ", 0, chars)
+    return text[: cut if cut > chars // 2 else chars].rstrip(" ,;:") + "…"
+
+
+def _source_name(source: str, url: str) -> str:
+    return source or urlsplit(url).netloc or url
+
+
+def source_spans(title: str, source: str, url: str, paragraph: int | None, lang: str) -> list[Span]:
+    """"Title, paragraph N · Source" with the source linked when the link is safe."""
+    spans = [Span(title, italic=True)]
+    if paragraph is not None:
+        spans.append(Span(", " + i18n.text(lang, "paragraph", number=paragraph)))
+    link = safe_link(url)
+    name = _source_name(source, link)
+    if name:
+        spans += [Span(" · "), Span(name, link=link)]
+    return spans
+
+
+def _hit_source(hit: Hit, lang: str) -> list[Span]:
+    return source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang)
+
+
+def _passage(hit: Hit) -> Block:
+    start, end = hit.highlight
+    start, end = max(0, min(start, len(hit.text))), max(0, min(end, len(hit.text)))
+    if start >= end:
+        return (Span(hit.text.strip()),)
+    before, sentence, after = hit.text[:start], hit.text[start:end], hit.text[end:]
+    spans = (Span(before.lstrip()), Span(sentence, bold=True), Span(after.rstrip()))
+    return tuple(span for span in spans if span.text)
+
+
+def _excerpt(hit: Hit) -> str:
+    return shorten(hit.sentence or hit.text)
+
+
+def further_hits(answer: Answer, min_score: float, limit: int = 2) -> list[Hit]:
+    """Up to ``limit`` relevant hits after the first, skipping other windows of the same paragraph."""
+    if not answer.hits:
+        return []
+    seen = {(answer.hits[0].doc_id, answer.hits[0].paragraph)}
+    out = []
+    for hit in answer.hits[1:]:
+        key = (hit.doc_id, hit.paragraph)
+        if hit.score >= min_score and key not in seen:
+            out.append(hit)
+            seen.add(key)
+        if len(out) == limit:
+            break
+    return out
+
+
+def answer_blocks(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[Block]:
+    """The reply to a question: the answering passage and its source, or "not in the story"."""
+    t = i18n.text
+    blocks: list[Block] = []
+    if answer.answered and answer.hits:
+        best = answer.hits[0]
+        blocks.append(_passage(best))
+        blocks.append((Span(t(lang, "source_prefix") + " "), *_hit_source(best, lang)))
+        more = further_hits(answer, min_score)
+        if more:
+            lines: list[Span] = [Span(t(lang, "more_header"), bold=True)]
+            for hit in more:
+                lines += [Span("\n• „" + _excerpt(hit) + "“ — "), *_hit_source(hit, lang)]
+            blocks.append(tuple(lines))
+    else:
+        blocks.append((Span(t(lang, "not_in_story"), bold=True),))
+        if answer.hits:
+            closest = answer.hits[0]
+            blocks.append((Span(t(lang, "closest") + "\n"), Span("„" + _excerpt(closest) + "“", italic=True)))
+            blocks.append((Span("— "), *_hit_source(closest, lang)))
+    if answer.shortened:
+        blocks.append((Span(t(lang, "shortened", chars=len(answer.question)), italic=True),))
+    return blocks
+
+
+def render_answer(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[str]:
+    """The reply to a question as Telegram HTML messages."""
+    return to_messages(answer_blocks(answer, lang, min_score=min_score), lang)
+
+
+def render_answer_plain(answer: Answer, lang: str, *, min_score: float = 0.0) -> str:
+    """The reply to a question as plain text (terminal chat)."""
+    return to_plain(answer_blocks(answer, lang, min_score=min_score))
+
+
+def _document_line(doc: Document, lang: str) -> list[Span]:
+    spans = [Span("• "), Span(doc.title, bold=True)]
+    link = safe_link(doc.url)
+    name = _source_name(doc.source, link)
+    if name:
+        spans += [Span(" — "), Span(name, link=link)]
+    if link and name != link:
+        spans.append(Span(f" ({link})"))
+    return spans
+
+
+def start_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
+    """The greeting: what the bot knows about and how to ask."""
+    t = i18n.text
+    listed: list[Span] = [Span(t(lang, "greeting"))]
+    for doc in documents:
+        listed += [Span("\n"), *_document_line(doc, lang)]
+    return [tuple(listed), (Span(t(lang, "how_to_ask", example=t(lang, "example"))),)]
+
+
+def help_blocks(lang: str, *, admin: bool = False) -> list[Block]:
+    """How to ask and what the commands do (admin commands only for admins)."""
+    t = i18n.text
+    commands = [Span(t(lang, "commands_header"), bold=True)]
+    for name in ("start", "help", "sources"):
+        commands.append(Span(f"\n/{name} – {t(lang, 'cmd_' + name)}"))
+    blocks: list[Block] = [(Span(t(lang, "help")),), tuple(commands)]
+    if admin:
+        reload = Span(f"\n/reload – {t(lang, 'cmd_reload')}")
+        blocks.append((Span(t(lang, "admin_commands_header"), bold=True), reload))
+    return blocks
+
+
+def sources_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
+    """The documents in the index, each with title, source name and link."""
+    t = i18n.text
+    if not documents:
+        return [(Span(t(lang, "sources_empty")),)]
+    lines: list[Span] = [Span(t(lang, "sources_header"), bold=True)]
+    for doc in documents:
+        details = [doc.id, t(lang, "passages", count=doc.passages)] + ([doc.date] if doc.date else [])
+        lines += [Span("\n"), *_document_line(doc, lang), Span(f"\n   {' · '.join(details)}")]
+    return [tuple(lines)]
+
+
+def reload_blocks(report: BuildReport, lang: str) -> list[Block]:
+    """The summary of a finished reload."""
+    t = i18n.text
+    summary = t(
+        lang, "reload_done", seconds=report.seconds, documents=report.documents, passages=report.passages,
+        added=report.added, changed=report.changed, removed=report.removed,
+    )
+    blocks: list[Block] = [(Span(summary),)]
+    skipped = [t(lang, "reload_skipped", name=name, reason=reason) for name, reason in report.skipped]
+    if skipped:
+        blocks.append((Span("\n".join(skipped)),))
+    return blocks
+
+
+def plain_blocks(*texts: str) -> list[Block]:
+    """Blocks of unstyled text (short replies: refusals, errors, hints)."""
+    return [(Span(text),) for text in texts]
