@@ -74,8 +74,9 @@ def publish(data_dir: Path, version: str) -> None:
 
 
 def next_version(data_dir: Path) -> str:
-    """A new version name, above every folder present (complete or not)."""
-    numbers = [int(m.group(1)) for p in _folders(data_dir) if (m := _VERSION.match(p.name))]
+    """A new version name, above every folder present (complete or not) and CURRENT's."""
+    names = [p.name for p in _folders(data_dir)] + [read_current(data_dir) or ""]
+    numbers = [int(m.group(1)) for name in names if (m := _VERSION.match(name))]
     return f"g{max(numbers, default=0) + 1:06d}"
 
 

@@ -1,0 +1,129 @@
+"""The generation database: migrations, reads, and keyword search that no user text can break."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from index import migrations
+from index.cache import EmbeddingCache
+from index.models import Document, Passage
+from index.store import PassageRecord, Store, write_store
+
+HOSTILE = [
+    "'; DROP TABLE passages;--",
+    "NEAR(",
+    '"',
+    '"Telegram',
+    "*",
+    "Telegram*",
+    "AND OR NOT",
+    "Durov AND",
+    "passages MATCH 'x'",
+    "^Durov",
+    "Durov:festgenommen",
+    "{col}: x",
+    "(((",
+    "",
+]
+
+
+def _doc(doc_id: str, position_passages: int) -> Document:
+    return Document(doc_id, f"Title {doc_id}", "Src", "https://example.org/", "de", "", f"{doc_id}.txt",
+                    "0" * 64, position_passages)
+
+
+def _record(pid: int, doc_id: str, paragraph: int, text: str) -> PassageRecord:
+    passage = Passage(pid, doc_id, paragraph, 0, text, ((0, len(text)),))
+    return PassageRecord(passage, f"{pid:064d}", pid - 1, "de")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    path = tmp_path / "index.sqlite"
+    texts = [
+        "Die französische Polizei hat Durov festgenommen.",
+        "Telegram hat mehr als 950 Millionen Nutzer.",
+        "Durov verteidigte die Plattform gegen Kritik.",
+    ]
+    records = [_record(i + 1, "a", i + 1, t) for i, t in enumerate(texts)]
+    write_store(path, [_doc("a", 3), _doc("b", 0)], records)
+    opened = await Store.open(path)
+    yield opened
+    await opened.close()
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.sqlite")
+    first = migrations.migrate(conn, migrations.GENERATION)
+    second = migrations.migrate(conn, migrations.GENERATION)
+    recorded = [row[0] for row in conn.execute("SELECT name FROM migrations ORDER BY name")]
+    conn.close()
+    assert first == [m.__name__ for m in migrations.GENERATION]
+    assert second == []
+    assert recorded == sorted(first)
+
+
+async def test_cache_migrations_run_once_across_opens(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    cache = await EmbeddingCache.open(path)
+    await cache.close()
+    async with aiosqlite.connect(path) as db:
+        assert await migrations.migrate_async(db, migrations.CACHE) == []
+        assert await migrations.pending_async(db, migrations.CACHE) == []
+        async with db.execute("SELECT count(*) FROM migrations") as cursor:
+            assert (await cursor.fetchone()) == (len(migrations.CACHE),)
+
+
+async def test_store_reports_pending_migrations_of_an_old_schema(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    sqlite3.connect(path).close()
+    store = await Store.open(path)
+    try:
+        assert await store.pending_migrations() == [m.__name__ for m in migrations.GENERATION]
+    finally:
+        await store.close()
+
+
+async def test_cache_returns_what_was_stored_for_that_model_and_kind(tmp_path: Path) -> None:
+    import numpy as np
+
+    cache = await EmbeddingCache.open(tmp_path / "cache.sqlite")
+    try:
+        vector = np.arange(4, dtype=np.float32)
+        await cache.put_many("m", "passage", {"h1": vector})
+        assert np.array_equal((await cache.get_many("m", "passage", ["h1", "h2"]))["h1"], vector)
+        assert await cache.get_many("m", "sentence", ["h1"]) == {}
+        assert await cache.get_many("other", "passage", ["h1"]) == {}
+    finally:
+        await cache.close()
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_keyword_search_never_fails_on_hostile_text(store: Store, text: str) -> None:
+    ids = await store.keyword(text, "de", 10)
+    assert set(ids) <= {1, 2, 3}
+    assert await store.count() == 3  # nothing was dropped
+
+
+async def test_keyword_search_matches_stemmed_words(store: Store) -> None:
+    assert (await store.keyword("Wer hat Durov festnehmen lassen? Festgenommen!", "de", 10))[0] == 1
+    assert await store.keyword("Millionen", "de", 10) == [2]
+    assert await store.keyword("der die das", "de", 10) == []  # stopwords only
+
+
+async def test_documents_keep_corpus_order_and_passages_read_by_id(store: Store) -> None:
+    assert [d.id for d in await store.documents()] == ["a", "b"]
+    found = await store.passages([2, 99])
+    assert list(found) == [2]
+    assert found[2].text.startswith("Telegram")
+
+
+async def test_passage_at_finds_neighbouring_paragraphs(store: Store) -> None:
+    before = await store.passage_at("a", 1, last=True)
+    assert before is not None and before.id == 1
+    assert await store.passage_at("a", 4, last=False) is None
