@@ -12,7 +12,10 @@ Telegram sends them, so emoji before a mention do not shift the cut.
 
 from __future__ import annotations
 
-from telegram import Chat, Message, MessageEntity
+from telegram import Chat, Message, MessageEntity, Update
+from telegram.ext import ContextTypes
+
+from . import i18n
 
 ASK_COMMAND = "ask"
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
@@ -62,3 +65,20 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
     if replied is not None and replied.from_user is not None and replied.from_user.id == bot_id:
         return _tidy(text)
     return None
+
+
+async def on_addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a group message addressed to the bot (or ``/ask`` anywhere); ignore other chatter."""
+    from . import handlers  # the question path is shared with private chats
+
+    message = update.effective_message
+    if message is None:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is None:
+        return
+    if not question:
+        lang = i18n.language(message.from_user.language_code if message.from_user else None)
+        await message.reply_text(i18n.text(lang, "group_hint"), do_quote=is_group(message))
+        return
+    await handlers.answer_question(update, context, question)

@@ -56,6 +56,49 @@ TEXTS: dict[str, dict[str, str]] = {
         "reload_skipped": "Skipped {name}: {reason}",
         "reload_failed": "Reload failed; the previous index keeps serving. Reason: {reason}",
         "error": "Sorry, something went wrong on my side. Please try again.",
+        "btn_more": "More passages",
+        "btn_context": "Show context",
+        "btn_confirm": "Remove",
+        "btn_cancel": "Cancel",
+        "expired": "This answer has expired. Please ask again.",
+        "no_more": "There are no further passages.",
+        "more_title": "Passages {first}–{last} for “{question}”:",
+        "context_title": "The passage with the paragraphs before and after it:",
+        "vote_recorded": "Thanks for your feedback!",
+        "vote_changed": "Your vote was changed.",
+        "vote_unchanged": "You already voted like this.",
+        "group_hint": "Ask me with /ask followed by your question, or mention me with your question.",
+        "inline_hint": "Type a question about the story",
+        "inline_not_found": "Not in the story. Tap to ask me directly.",
+        "inline_wait": "Please wait {seconds} s before asking again",
+        "rate_limited": "You are asking very quickly. Please wait {seconds} seconds, then ask again.",
+        "upload_too_large": "I cannot add {name}: it is {size} bytes, the limit is {limit} bytes.",
+        "upload_rejected": "I could not add {name}: {reason}",
+        "upload_added": (
+            "Added “{title}” (id {doc_id}) with {passages} passages; "
+            "I answer from it now. The index has {documents} documents."
+        ),
+        "remove_usage": "Usage: /remove <document id>. /sources lists the ids.",
+        "remove_unknown": "There is no document with the id {doc_id}. /sources lists the ids.",
+        "remove_confirm": "Remove “{title}” (id {doc_id}, {passages} passages) from the index?",
+        "remove_cancelled": "Cancelled; nothing was removed.",
+        "remove_not_yours": "Only the admin who asked for this removal can confirm it.",
+        "remove_done": "Removed {doc_id}. The index now has {documents} documents, {passages} passages.",
+        "cmd_ask": "ask a question (in groups)",
+        "cmd_remove": "remove a document: /remove <id>",
+        "cmd_stats": "usage statistics",
+        "stats_header": "Usage",
+        "stats_questions": "Questions: {today} today (UTC), {week} in the last 7 days",
+        "stats_users": "Distinct users (7 days): {users}",
+        "stats_answered": (
+            "Answered: {answered} ({answered_pct} %) · not "
+            "in the story: {unanswered} ({unanswered_pct} %)"
+        ),
+        "stats_latency": "Answer time: median {median} ms, p95 {p95} ms",
+        "stats_votes": "Feedback (7 days): 👍 {up} · 👎 {down}",
+        "stats_top": "Most frequent questions (7 days):",
+        "stats_unanswered": "Latest questions the story did not answer:",
+        "stats_none": "none yet",
     },
     "de": {
         "greeting": "Hallo! Ich beantworte Fragen zu:",
@@ -104,6 +147,52 @@ TEXTS: dict[str, dict[str, str]] = {
         "reload_skipped": "Übersprungen: {name}: {reason}",
         "reload_failed": "Neuladen fehlgeschlagen; der bisherige Index antwortet weiter. Grund: {reason}",
         "error": "Entschuldigung, bei mir ist etwas schiefgegangen. Bitte versuch es noch einmal.",
+        "btn_more": "Weitere Stellen",
+        "btn_context": "Kontext zeigen",
+        "btn_confirm": "Entfernen",
+        "btn_cancel": "Abbrechen",
+        "expired": "Diese Antwort ist abgelaufen. Bitte frag noch einmal.",
+        "no_more": "Es gibt keine weiteren Stellen.",
+        "more_title": "Stellen {first}–{last} zu „{question}“:",
+        "context_title": "Die Stelle mit den Absätzen davor und danach:",
+        "vote_recorded": "Danke für deine Rückmeldung!",
+        "vote_changed": "Deine Bewertung wurde geändert.",
+        "vote_unchanged": "So hast du schon bewertet.",
+        "group_hint": "Frag mich mit /ask und deiner Frage, oder erwähne mich mit deiner Frage.",
+        "inline_hint": "Tippe eine Frage zur Geschichte",
+        "inline_not_found": "Steht nicht in der Geschichte. Tippe hier, um mich direkt zu fragen.",
+        "inline_wait": "Bitte warte {seconds} s, bevor du wieder fragst",
+        "rate_limited": "Du fragst sehr schnell. Bitte warte {seconds} Sekunden und frag dann noch einmal.",
+        "upload_too_large": (
+            "Ich kann {name} nicht hinzufügen: die Datei "
+            "hat {size} Bytes, erlaubt sind {limit} Bytes."
+        ),
+        "upload_rejected": "Ich konnte {name} nicht hinzufügen: {reason}",
+        "upload_added": (
+            "„{title}“ (ID {doc_id}) mit {passages} Abschnitten hinzugefügt; "
+            "ich antworte ab jetzt daraus. Der Index hat {documents} Dokumente."
+        ),
+        "remove_usage": "So geht's: /remove <Dokument-ID>. /sources zeigt die IDs.",
+        "remove_unknown": "Es gibt kein Dokument mit der ID {doc_id}. /sources zeigt die IDs.",
+        "remove_confirm": "„{title}“ (ID {doc_id}, {passages} Abschnitte) aus dem Index entfernen?",
+        "remove_cancelled": "Abgebrochen; nichts wurde entfernt.",
+        "remove_not_yours": "Nur der Admin, der das Entfernen verlangt hat, kann es bestätigen.",
+        "remove_done": "{doc_id} entfernt. Der Index hat jetzt {documents} Dokumente, {passages} Abschnitte.",
+        "cmd_ask": "eine Frage stellen (in Gruppen)",
+        "cmd_remove": "ein Dokument entfernen: /remove <ID>",
+        "cmd_stats": "Nutzungsstatistik",
+        "stats_header": "Nutzung",
+        "stats_questions": "Fragen: {today} heute (UTC), {week} in den letzten 7 Tagen",
+        "stats_users": "Verschiedene Nutzer (7 Tage): {users}",
+        "stats_answered": (
+            "Beantwortet: {answered} ({answered_pct} %) · nicht "
+            "in der Geschichte: {unanswered} ({unanswered_pct} %)"
+        ),
+        "stats_latency": "Antwortzeit: Median {median} ms, p95 {p95} ms",
+        "stats_votes": "Rückmeldungen (7 Tage): 👍 {up} · 👎 {down}",
+        "stats_top": "Häufigste Fragen (7 Tage):",
+        "stats_unanswered": "Letzte Fragen, die die Geschichte nicht beantwortet:",
+        "stats_none": "noch keine",
     },
 }
 

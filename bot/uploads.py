@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 
 from index import BuildError, BuildInProgress, DocumentError, UnknownDocument
 
-from . import i18n
+from . import handlers, i18n
 from .callbacks import CancelRemove, ConfirmRemove, confirm_keyboard
 from .features import Context, engine, features, is_admin, lang_of, settings, usage
 from .followups import labels
@@ -53,7 +53,8 @@ async def on_upload(update: Update, context: Context) -> None:
         return
     lang = lang_of(user)
     if not is_admin(context, user):
-        await _refuse(message, lang, "upload", user.id)
+        log.info("document from non-admin user %s not accepted", user.id)
+        await handlers.cannot_do(update, context)
         return
     document, limit = message.document, settings(context).max_upload_bytes
     name = document.file_name or "document.txt"

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -40,8 +43,56 @@ async def m001_questions(db: aiosqlite.Connection) -> None:
     await db.execute("CREATE INDEX questions_user ON questions (user_id, created)")
 
 
+async def m002_feedback(db: aiosqlite.Connection) -> None:
+    await db.execute(
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            query_id INTEGER NOT NULL REFERENCES questions(id),
+            user_id INTEGER NOT NULL,
+            vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+            question TEXT NOT NULL,         -- copied from the question, as asked
+            passage_ids TEXT NOT NULL,      -- JSON list of the passage ids the answer showed
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            UNIQUE (query_id, user_id)      -- pressing again changes the vote
+        )
+        """
+    )
+    await db.execute("CREATE INDEX feedback_updated ON feedback (updated)")
+
+
 Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [m001_questions]
+MIGRATIONS: list[Migration] = [m001_questions, m002_feedback]
+
+
+@dataclass(frozen=True)
+class LoggedQuestion:
+    """A question as the query log holds it (follow-up buttons refer to it by id)."""
+
+    id: int
+    user_id: int | None
+    question: str
+    passage_ids: tuple[int, ...]
+    answered: bool
+    language: str
+
+
+@dataclass(frozen=True)
+class UsageStats:
+    """What ``/stats`` shows; "week" is the last 7 days, "today" the current UTC day."""
+
+    questions_today: int
+    questions_week: int
+    users_week: int  # distinct user ids
+    answered_week: int
+    unanswered_week: int
+    latency_median_ms: float | None  # None without questions
+    latency_p95_ms: float | None
+    votes_up: int  # 👍 on answers given this week
+    votes_down: int
+    top_questions: tuple[tuple[str, int], ...]  # (question, times asked), most frequent first
+    recent_unanswered: tuple[tuple[str, float], ...]  # (question, unix time), newest first
 
 
 async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
@@ -123,3 +174,102 @@ class UsageLog:
         async with self.db.execute("SELECT count(*) FROM questions") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def question(self, query_id: int) -> LoggedQuestion | None:
+        """The logged question with this id, or None (unknown, e.g. forged or from another log)."""
+        async with self.db.execute(
+            "SELECT id, user_id, question, passage_ids, answered, language FROM questions WHERE id = ?",
+            (query_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        ids = tuple(int(i) for i in json.loads(row[3]))
+        return LoggedQuestion(int(row[0]), row[1], str(row[2]), ids, bool(row[4]), str(row[5]))
+
+    async def record_vote(
+        self, query_id: int, user_id: int, vote: int, passage_ids: Sequence[int] | None = None
+    ) -> str | None:
+        """Store a 👍 (+1) or 👎 (-1) on an answer, one per user and question; pressing again
+        changes it. Returns "recorded", "changed" or "unchanged"; None if the question is unknown.
+        ``passage_ids`` are the passages the answer showed (default: the logged top passages)."""
+        if vote not in (1, -1):
+            raise ValueError(f"a vote is +1 or -1, not {vote}")
+        async with self.db.execute(
+            "SELECT vote FROM feedback WHERE query_id = ? AND user_id = ?", (query_id, user_id)
+        ) as cursor:
+            before = await cursor.fetchone()
+        now = time.time()
+        shown = None if passage_ids is None else json.dumps([int(i) for i in passage_ids])
+        cursor = await self.db.execute(
+            "INSERT INTO feedback (query_id, user_id, vote, question, passage_ids, created, updated)"
+            " SELECT id, ?, ?, question, coalesce(?, passage_ids), ?, ? FROM questions WHERE id = ?"
+            " ON CONFLICT (query_id, user_id) DO UPDATE SET vote = excluded.vote, updated = excluded.updated",
+            (user_id, vote, shown, now, now, query_id),
+        )
+        stored = cursor.rowcount
+        await cursor.close()
+        if stored == 0:
+            return None
+        if before is None:
+            return "recorded"
+        return "unchanged" if int(before[0]) == vote else "changed"
+
+    async def _one(self, sql: str, *args: object) -> tuple[object, ...]:
+        async with self.db.execute(sql, args) as cursor:
+            row = await cursor.fetchone()
+        return tuple(row) if row else ()
+
+    async def _percentile(self, since: float, until: float, count: int, share: float) -> float | None:
+        """Nearest-rank percentile of this week's answer latencies."""
+        if count == 0:
+            return None
+        rank = max(1, math.ceil(share * count))
+        row = await self._one(
+            "SELECT latency_ms FROM questions WHERE created >= ? AND created <= ?"
+            " ORDER BY latency_ms LIMIT 1 OFFSET ?",
+            since, until, rank - 1,
+        )
+        return float(row[0]) if row else None  # type: ignore[arg-type]
+
+    async def stats(self, now: float | None = None) -> UsageStats:
+        """Questions today and this week, users, answered share, latency, votes, what is asked
+        most, and what the story could not answer lately."""
+        now = time.time() if now is None else now
+        today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        week = now - 7 * 86400
+        counts = await self._one(
+            "SELECT count(*), coalesce(sum(created >= ?), 0), count(DISTINCT user_id),"
+            " coalesce(sum(answered), 0) FROM questions WHERE created >= ? AND created <= ?",
+            today.timestamp(), week, now,
+        )
+        total, today_count, users, answered = (int(v) for v in counts)  # type: ignore[call-overload]
+        votes = await self._one(
+            "SELECT coalesce(sum(vote > 0), 0), coalesce(sum(vote < 0), 0) FROM feedback"
+            " JOIN questions ON questions.id = feedback.query_id WHERE questions.created >= ?",
+            week,
+        )
+        async with self.db.execute(
+            "SELECT min(question), count(*) AS n FROM questions WHERE created >= ?"
+            " GROUP BY lower(question) ORDER BY n DESC, max(created) DESC LIMIT 5",
+            (week,),
+        ) as cursor:
+            top = tuple((str(q), int(n)) for q, n in await cursor.fetchall())
+        async with self.db.execute(
+            "SELECT question, created FROM questions WHERE answered = 0"
+            " ORDER BY created DESC, id DESC LIMIT 5"
+        ) as cursor:
+            unanswered = tuple((str(q), float(c)) for q, c in await cursor.fetchall())
+        return UsageStats(
+            questions_today=today_count,
+            questions_week=total,
+            users_week=users,
+            answered_week=answered,
+            unanswered_week=total - answered,
+            latency_median_ms=await self._percentile(week, now, total, 0.5),
+            latency_p95_ms=await self._percentile(week, now, total, 0.95),
+            votes_up=int(votes[0]),  # type: ignore[call-overload]
+            votes_down=int(votes[1]),  # type: ignore[call-overload]
+            top_questions=top,
+            recent_unanswered=unanswered,
+        )
