@@ -11,6 +11,7 @@ import pytest
 
 from index import BuildError, DocumentError, Engine, FakeEmbedder, IndexConfig, UnknownDocument
 
+
 def _names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
