@@ -30,7 +30,7 @@ from telegram.request import BaseRequest
 from index import Engine, IndexConfig
 from index.usage import UsageLog
 
-from . import admin, handlers, i18n
+from . import admin, feature_handlers, features, handlers, i18n
 from .logs import redact_secret
 from .settings import BotSettings
 
@@ -54,6 +54,7 @@ def handler_list() -> list[BaseHandler[Update, handlers.Context, None]]:
         CommandHandler("help", handlers.help_command),
         CommandHandler("sources", handlers.sources),
         CommandHandler("reload", admin.reload),
+        *feature_handlers.handlers(),
         MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.question),
         MessageHandler(private & filters.COMMAND, handlers.unknown_command),
         MessageHandler(private & messages, handlers.cannot_do),
@@ -116,6 +117,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
     application.bot_data[handlers.SETTINGS] = settings
+    features.install(application, settings)
     application.add_handlers(handler_list())
     application.add_error_handler(handlers.on_error)
     return application

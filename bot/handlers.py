@@ -10,14 +10,15 @@ import logging
 import time
 from collections.abc import Sequence
 
-from telegram import LinkPreviewOptions, Update
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from index import Answer, Engine
 from index.usage import UsageLog
 
-from . import i18n, render
+from . import followups, i18n, render
+from .features import over_limit
 from .render import Block
 from .settings import BotSettings
 
@@ -50,13 +51,26 @@ def language_of(update: object) -> str:
     return i18n.language(user.language_code if user else None)
 
 
-async def send(update: Update, context: Context, messages: Sequence[str]) -> None:
-    """Send HTML messages to the update's chat."""
-    chat = update.effective_chat
+async def send(
+    update: Update,
+    context: Context,
+    messages: Sequence[str],
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send HTML messages to the update's chat (the buttons under the last one); in groups the
+    first message replies to the asking one."""
+    chat, message = update.effective_chat, update.effective_message
     if chat is None:
         return
-    for text in messages:
-        await context.bot.send_message(chat.id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW)
+    quote = None
+    if message is not None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    for number, text in enumerate(messages, start=1):
+        await context.bot.send_message(
+            chat.id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW,
+            reply_parameters=quote if number == 1 else None,
+            reply_markup=reply_markup if number == len(messages) else None,
+        )
 
 
 async def reply(update: Update, context: Context, blocks: Sequence[Block]) -> None:
@@ -90,12 +104,20 @@ async def question(update: Update, context: Context) -> None:
     if not text.strip():
         await cannot_do(update, context)
         return
+    await answer_question(update, context, text)
+
+
+async def answer_question(update: Update, context: Context, text: str) -> None:
+    """Answer a question (within the user's fair-use limit), log it, reply with follow-up buttons."""
+    if await over_limit(update, context):
+        return
     lang, engine = language_of(update), engine_of(context)
     started = time.perf_counter()
     answer = await engine.ask(text)
     messages = render.render_answer(answer, lang, min_score=engine.config.threshold)
-    await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
-    await send(update, context, messages)
+    query_id = await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
+    markup = None if query_id is None else followups.answer_keyboard(answer, query_id, lang)
+    await send(update, context, messages, markup)
 
 
 async def log_question(update: Update, context: Context, answer: Answer, latency_ms: float) -> int | None:
