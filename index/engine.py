@@ -162,7 +162,10 @@ class Engine:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.exception("rebuild failed; the previous index keeps serving")
+            if isinstance(exc, IndexError_ | OSError):  # expected: say why, no traceback
+                log.error("rebuild failed (%s); the previous index keeps serving", _reason(exc))
+            else:
+                log.exception("rebuild failed; the previous index keeps serving")
             raise BuildError(f"rebuild failed: {_reason(exc)}") from exc
         if folder is not None:
             try:
