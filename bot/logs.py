@@ -70,10 +70,11 @@ def redact_secret(secret: str) -> None:
 
 
 def setup_logging(verbose: bool = False) -> None:
-    """Log to stderr; HTTP client libraries only from WARNING (their INFO lines carry URLs)."""
+    """Log to stderr (unless logging is set up already); HTTP client libraries only from WARNING
+    (their INFO lines carry URLs)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(REDACTOR)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     for name in ("httpx", "httpcore", "tornado.access"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -102,11 +102,13 @@ def bot_settings(
     """Build the settings from a ``[bot]`` table, the index settings and the environment."""
     table = dict(table or {})
     env = os.environ if env is None else env
+    if "token" in table:
+        raise ConfigError("[bot] token must not be in the config file: set TELEGRAM_BOT_TOKEN")
     unknown = set(table) - {"api_base_url", "admin_ids", *_INTS}
     if unknown:
         raise ConfigError(f"[bot] unknown setting(s): {', '.join(sorted(unknown))}")
-    if "token" in table:
-        raise ConfigError("[bot] token must not be in the config file: set TELEGRAM_BOT_TOKEN")
+    if not isinstance(table.get("admin_ids", []), list):
+        raise ConfigError(f"[bot] admin_ids must be a list of numeric Telegram user ids, got {table['admin_ids']!r}")
     base_url = TELEGRAM_API
     if "api_base_url" in table:
         if not isinstance(table["api_base_url"], str):

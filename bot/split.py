@@ -54,11 +54,12 @@ def _best_cut(text: str, budget: int, ok: list[bool]) -> tuple[int, int]:
     cumulative = list(accumulate(2 if ord(c) > 0xFFFF else 1 for c in text))
     hard = bisect_right(cumulative, budget)  # the longest head that fits
     for sep in _BREAKS:
-        pos = text.rfind(sep, 0, hard + len(sep))
-        while pos > 0 and not ok[pos]:
-            pos = text.rfind(sep, 0, pos)
+        keep = len(sep.rstrip())  # punctuation stays with the head
+        pos = text.rfind(sep, 0, hard - keep + len(sep))
+        while pos > 0 and not ok[pos + keep]:
+            pos = text.rfind(sep, 0, pos + len(sep) - 1)
         if pos > hard // 4:
-            return pos, pos + len(sep)
+            return pos + keep, pos + len(sep)
     pos = hard
     while pos > 0 and not ok[pos]:
         pos -= 1

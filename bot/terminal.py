@@ -50,10 +50,12 @@ def chat(
     lang: str,
     engine_factory: EngineFactory,
     *,
-    read: Callable[[str], str] = input,
-    write: Callable[[str], None] = print,
+    read: Callable[[str], str] | None = None,
+    write: Callable[[str], None] | None = None,
 ) -> None:
-    """Greet, then answer each line until end of input, Ctrl-C or "quit"."""
+    """Greet, then answer each line until end of input, Ctrl-C or "quit" (``input``/``print``
+    unless other ``read``/``write`` functions are given)."""
+    read, write = read or input, write or print
     with asyncio.Runner() as runner:
         engine = runner.run(engine_factory(config))
         try:
