@@ -43,19 +43,19 @@ def install(application: Application[Any, Any, Any, Any, Any, Any], settings: Bo
 
 
 def features(context: Context) -> Features:
-    return context.bot_data[KEY]  # type: ignore[no-any-return]
+    return context.bot_data[KEY]
 
 
 def engine(context: Context) -> Engine:
-    return context.bot_data["engine"]  # type: ignore[no-any-return]
+    return context.bot_data["engine"]
 
 
 def usage(context: Context) -> UsageLog:
-    return context.bot_data["usage"]  # type: ignore[no-any-return]
+    return context.bot_data["usage"]
 
 
 def settings(context: Context) -> BotSettings:
-    return context.bot_data["settings"]  # type: ignore[no-any-return]
+    return context.bot_data["settings"]
 
 
 def lang_of(user: User | None) -> str:

@@ -93,5 +93,5 @@ async def on_inline_query(update: Update, context: Context) -> None:
         answer = await engine(context).ask(question)
         state.inline_cache.put(key, answer)
     results = inline_results(answer, lang)
-    button = None if results else hint_button(lang, "inline_not_found")
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)
+    missing = None if results else hint_button(lang, "inline_not_found")
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=missing)

@@ -37,8 +37,8 @@ def parse_caption(caption: str | None) -> tuple[str | None, str | None]:
 
 
 async def _reply(message: Message, lang: str, key: str, **values: object) -> None:
-    escaped = {k: html.escape(str(v), quote=False) for k, v in values.items()}
-    await message.reply_text(i18n.text(lang, key, **escaped), parse_mode=ParseMode.HTML)
+    text = html.escape(i18n.text(lang, key, **values), quote=False)
+    await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 async def _refuse(message: Message, lang: str, command: str, user_id: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from telegram import InputTextMessageContent
+
 from bot.cache import AnswerCache, normalize
 from bot.inline import hint_button, inline_results, passage_html
 from index import Answer, Hit
@@ -35,8 +37,9 @@ def test_articles_carry_title_paragraph_sentence_and_source() -> None:
     assert results[0].description == "Durov wurde in Paris festgenommen."
     assert results[1].description == "Er kam aus Baku."
     message = results[0].input_message_content
-    assert message.parse_mode == "HTML"  # type: ignore[union-attr]
-    body = message.message_text  # type: ignore[union-attr]
+    assert isinstance(message, InputTextMessageContent)
+    assert message.parse_mode == "HTML"
+    body = message.message_text
     assert body.startswith("<b>Durov wurde in Paris festgenommen.</b>")
     assert "Telegram-Gründer &lt;Durov&gt;" in body
     assert 'href="https://example.org/a?b=1&amp;c=2"' in body

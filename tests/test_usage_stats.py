@@ -34,7 +34,7 @@ async def ask(usage: UsageLog, question: str, *, at: float, user: int = 1, answe
 
 async def feedback_rows(usage: UsageLog) -> list[tuple[int, int, int, str, str]]:
     async with usage.db.execute("SELECT query_id, user_id, vote, question, passage_ids FROM feedback") as cur:
-        return [tuple(row) for row in await cur.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in await cur.fetchall()]
 
 
 async def test_vote_is_stored_with_question_and_passages(usage: UsageLog) -> None:
