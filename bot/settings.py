@@ -108,7 +108,8 @@ def bot_settings(
     if unknown:
         raise ConfigError(f"[bot] unknown setting(s): {', '.join(sorted(unknown))}")
     if not isinstance(table.get("admin_ids", []), list):
-        raise ConfigError(f"[bot] admin_ids must be a list of numeric Telegram user ids, got {table['admin_ids']!r}")
+        value = table["admin_ids"]
+        raise ConfigError(f"[bot] admin_ids must be a list of numeric Telegram user ids, got {value!r}")
     base_url = TELEGRAM_API
     if "api_base_url" in table:
         if not isinstance(table["api_base_url"], str):

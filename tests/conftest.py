@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -38,3 +39,66 @@ async def engine(engine_config: IndexConfig, fake_embedder: FakeEmbedder) -> Asy
     opened = await Engine.open(engine_config, fake_embedder)
     yield opened
     await opened.close()
+
+
+# --- the bot against the local Bot API stand-in (tests/botapi.py) ---
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from botapi import BotApi
+    from telegram.ext import Application
+
+    from index import Embedder
+
+STAND_IN_TOKEN = "123456:stand-in-token_0123456789abcdef"
+
+
+@pytest.fixture
+async def bot_api() -> AsyncIterator[BotApi]:
+    """A Bot API stand-in listening on a free port of 127.0.0.1 for the test's duration."""
+    from botapi import BotApi
+
+    server = BotApi(STAND_IN_TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def admin_id() -> int:
+    return 1001
+
+
+@pytest.fixture
+async def start_bot(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, admin_id: int
+) -> AsyncIterator[Callable[..., Awaitable[Application]]]:
+    """``await start_bot(corpus=..., embedder=..., **index_settings)`` runs the real Application
+    (long polling over HTTP against ``bot_api``, the real Engine with the fake embedder by
+    default); everything started is shut down cleanly at the end of the test."""
+    import contextlib
+
+    from bot.app import build_application, running
+    from bot.settings import BotSettings
+
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(
+            *, corpus: Path = corpus_dir, embedder: Embedder | None = None, **index: object
+        ) -> Application:
+            config = IndexConfig(corpus_dir=corpus, data_dir=tmp_path / "bot-data", **index)  # type: ignore[arg-type]
+            settings = BotSettings(
+                index=config,
+                token=bot_api.token,
+                api_base_url=bot_api.base_url,
+                admin_ids=frozenset({admin_id}),
+            )
+
+            async def open_engine(config: IndexConfig) -> Engine:
+                return await Engine.open(config, embedder or FakeEmbedder())
+
+            application = build_application(settings, engine_factory=open_engine)
+            return await stack.enter_async_context(running(application, poll_timeout=2.0))
+
+        yield start

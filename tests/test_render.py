@@ -18,15 +18,34 @@ from index import Answer, BuildReport, Document, Hit
 STORY = "Durov: Telegram ist kein Paradies für Kriminelle"
 
 
-def make_hit(text: str, sentence: str, *, paragraph: int = 3, score: float = 0.9, passage_id: int = 7,
-             title: str = STORY, source: str = "SeaPRwire", url: str = "https://www.seaprwire.com/") -> Hit:
+def make_hit(
+    text: str,
+    sentence: str,
+    *,
+    paragraph: int = 3,
+    score: float = 0.9,
+    passage_id: int = 7,
+    title: str = STORY,
+    source: str = "SeaPRwire",
+    url: str = "https://www.seaprwire.com/",
+) -> Hit:
     start = text.index(sentence)
-    return Hit(passage_id=passage_id, doc_id="story", title=title, source=source, url=url, paragraph=paragraph,
-               text=text, score=score, highlight=(start, start + len(sentence)))
+    return Hit(
+        passage_id=passage_id,
+        doc_id="story",
+        title=title,
+        source=source,
+        url=url,
+        paragraph=paragraph,
+        text=text,
+        score=score,
+        highlight=(start, start + len(sentence)),
+    )
 
 
-def make_answer(*hits: Hit, answered: bool = True, question: str = "Wie viele Nutzer?",
-                shortened: bool = False) -> Answer:
+def make_answer(
+    *hits: Hit, answered: bool = True, question: str = "Wie viele Nutzer?", shortened: bool = False
+) -> Answer:
     return Answer(question=question, answered=answered, hits=hits, shortened=shortened)
 
 
@@ -53,12 +72,21 @@ def test_english_source_line_says_paragraph() -> None:
     assert f"Source: {STORY}, paragraph 2" in visible(render.render_answer(answer, "en"))
 
 
-@pytest.mark.parametrize("nasty", ["<b>bold</b>", "<script>alert(1)</script>", "Tom & Jerry &amp; co", "a < b > c"])
+@pytest.mark.parametrize(
+    "nasty", ["<b>bold</b>", "<script>alert(1)</script>", "Tom & Jerry &amp; co", "a < b > c"]
+)
 def test_text_from_documents_and_users_is_escaped(nasty: str) -> None:
     text = f"Vorher. Der Satz {nasty} hier. Nachher."
-    hit = make_hit(text, f"Der Satz {nasty} hier.", title=f"Titel {nasty}", source=f"Quelle {nasty}",
-                   url='https://example.org/?a=1&b="2"')
-    answer = make_answer(hit, make_hit(text, "Nachher.", paragraph=9, title=nasty), question=nasty, shortened=True)
+    hit = make_hit(
+        text,
+        f"Der Satz {nasty} hier.",
+        title=f"Titel {nasty}",
+        source=f"Quelle {nasty}",
+        url='https://example.org/?a=1&b="2"',
+    )
+    answer = make_answer(
+        hit, make_hit(text, "Nachher.", paragraph=9, title=nasty), question=nasty, shortened=True
+    )
     messages = render.render_answer(answer, "en")
     text_out = visible(messages)  # parses like Telegram: would fail on any unescaped markup
     assert f"Der Satz {nasty} hier." in text_out
@@ -94,7 +122,9 @@ def test_not_answered_in_english_without_any_hit() -> None:
 def test_further_passages_are_relevant_excerpts_from_other_paragraphs() -> None:
     best = make_hit(PASSAGE, "Telegram wächst.", paragraph=1, passage_id=1)
     same_paragraph = make_hit(PASSAGE, "Durov verspricht Besserung.", paragraph=1, passage_id=2)
-    other = make_hit("Lang. " * 100 + "Frankreich ermittelt.", "Frankreich ermittelt.", paragraph=4, passage_id=3)
+    other = make_hit(
+        "Lang. " * 100 + "Frankreich ermittelt.", "Frankreich ermittelt.", paragraph=4, passage_id=3
+    )
     weak = make_hit("Ganz anders.", "Ganz anders.", paragraph=8, score=0.1, passage_id=4)
     text = visible(render.render_answer(make_answer(best, same_paragraph, weak, other), "de", min_score=0.5))
     assert "Weitere Stellen:" in text
@@ -171,8 +201,17 @@ def test_not_answered_plain_text_says_so() -> None:
     assert "not in the story" in render.render_answer_plain(answer, "en")
 
 
-DOC = Document(id="durov-telegram.de", title=STORY, source="SeaPRwire", url="https://www.seaprwire.com/",
-               language="de", date="2024-09", path="durov-telegram.de.txt", sha256="0" * 64, passages=14)
+DOC = Document(
+    id="durov-telegram.de",
+    title=STORY,
+    source="SeaPRwire",
+    url="https://www.seaprwire.com/",
+    language="de",
+    date="2024-09",
+    path="durov-telegram.de.txt",
+    sha256="0" * 64,
+    passages=14,
+)
 
 
 def test_sources_list_each_document_with_source_and_link() -> None:
@@ -191,8 +230,16 @@ def test_start_names_the_story_and_how_to_ask_in_both_languages() -> None:
 
 
 def test_reload_summary_names_every_figure() -> None:
-    report = BuildReport(documents=2, passages=30, added=1, changed=0, removed=3, embedded=5, seconds=1.25,
-                         skipped=(("bad.txt", "empty"),))
+    report = BuildReport(
+        documents=2,
+        passages=30,
+        added=1,
+        changed=0,
+        removed=3,
+        embedded=5,
+        seconds=1.25,
+        skipped=(("bad.txt", "empty"),),
+    )
     text = render.to_plain(render.reload_blocks(report, "en"))
     assert "1.2 s" in text or "1.3 s" in text
     for figure in ("2 documents", "30 passages", "1 added", "0 changed", "3 removed", "bad.txt: empty"):
@@ -205,7 +252,9 @@ def test_every_language_has_every_text() -> None:
         assert set(table) == keys, lang
 
 
-@pytest.mark.parametrize(("code", "lang"), [("de", "de"), ("de-AT", "de"), ("DE_ch", "de"), ("en-US", "en"),
-                                            ("fr", "en"), (None, "en"), ("", "en")])
+@pytest.mark.parametrize(
+    ("code", "lang"),
+    [("de", "de"), ("de-AT", "de"), ("DE_ch", "de"), ("en-US", "en"), ("fr", "en"), (None, "en"), ("", "en")],
+)
 def test_language_code_picks_the_table(code: str | None, lang: str) -> None:
     assert i18n.language(code) == lang

@@ -101,7 +101,9 @@ def test_running_on_telegram_without_a_token_fails_naming_it(tmp_path: Path) -> 
 
 
 def test_admins_are_checked_by_numeric_id() -> None:
-    settings = BotSettings(index=IndexConfig(corpus_dir=Path("c"), data_dir=Path("d")), admin_ids=frozenset({5}))
+    settings = BotSettings(
+        index=IndexConfig(corpus_dir=Path("c"), data_dir=Path("d")), admin_ids=frozenset({5})
+    )
     assert settings.is_admin(5)
     assert not settings.is_admin(6) and not settings.is_admin(None)
 

@@ -15,19 +15,31 @@ async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path
     log = await UsageLog.open(tmp_path)
     try:
         first = await log.record_question(
-            user_id=42, chat_id=42, chat_type="private", question="Wer ist Durov?", passage_ids=[3, 1, 8],
-            answered=True, latency_ms=12.5, language="de",
+            user_id=42,
+            chat_id=42,
+            chat_type="private",
+            question="Wer ist Durov?",
+            passage_ids=[3, 1, 8],
+            answered=True,
+            latency_ms=12.5,
+            language="de",
         )
         second = await log.record_question(
-            user_id=7, chat_id=-100, chat_type="group", question="Weather?", passage_ids=[], answered=False,
-            latency_ms=3.0, shortened=True,
+            user_id=7,
+            chat_id=-100,
+            chat_type="group",
+            question="Weather?",
+            passage_ids=[],
+            answered=False,
+            latency_ms=3.0,
+            shortened=True,
         )
         assert second > first
         async with log.db.execute(
-            "SELECT user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms, language, shortened"
-            " FROM questions ORDER BY id"
+            "SELECT user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms,"
+            " language, shortened FROM questions ORDER BY id"
         ) as cursor:
-            rows = await cursor.fetchall()
+            rows = list(await cursor.fetchall())
     finally:
         await log.close()
     assert rows[0] == (42, 42, "private", "Wer ist Durov?", "[3, 1, 8]", 1, 12.5, "de", 0)
@@ -37,8 +49,15 @@ async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path
 
 async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Path) -> None:
     log = await UsageLog.open(tmp_path)
-    await log.record_question(user_id=1, chat_id=1, chat_type="private", question="q", passage_ids=[1],
-                              answered=True, latency_ms=1.0)
+    await log.record_question(
+        user_id=1,
+        chat_id=1,
+        chat_type="private",
+        question="q",
+        passage_ids=[1],
+        answered=True,
+        latency_ms=1.0,
+    )
     await log.close()
     log = await UsageLog.open(tmp_path)
     try:
