@@ -78,8 +78,13 @@ def build_application(
     engine_factory: EngineFactory = open_engine,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
+    rate_limit: bool = True,
 ) -> Application:
-    """The bot's ``Application``; ``request`` replaces the HTTP layer (benchmarks), normally unused."""
+    """The bot's ``Application``; ``request`` replaces the HTTP layer (benchmarks), normally unused.
+
+    ``rate_limit=False`` drops Telegram's flood limits (30 messages/s overall): only for measuring
+    the bot's own capacity.
+    """
     token = settings.require_token()
     redact_secret(token)
 
@@ -107,10 +112,11 @@ def build_application(
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    if rate_limit:
+        builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))  # the builder is mutable
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:
