@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None, engine_factory: EngineFactory | None = N
     from .logs import setup_logging
     from .settings import load_settings
 
-    setup_logging(args.verbose)
+    setup_logging(args.verbose, quiet=args.command != "run")  # the terminal shows answers, not logs
     factory = engine_factory or open_engine
     try:
         settings = load_settings(args.config)

@@ -69,12 +69,13 @@ def redact_secret(secret: str) -> None:
         logging.setLogRecordFactory(_RedactingFactory(logging.getLogRecordFactory()))
 
 
-def setup_logging(verbose: bool = False) -> None:
-    """Log to stderr (unless logging is set up already); HTTP client libraries only from WARNING
-    (their INFO lines carry URLs)."""
+def setup_logging(verbose: bool = False, *, quiet: bool = False) -> None:
+    """Log to stderr (unless logging is set up already): DEBUG if ``verbose``, WARNING if ``quiet``,
+    else INFO; HTTP client libraries only from WARNING (their INFO lines carry URLs)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(REDACTOR)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, handlers=[handler])
     for name in ("httpx", "httpcore", "tornado.access"):
         logging.getLogger(name).setLevel(logging.WARNING)

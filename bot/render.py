@@ -122,7 +122,9 @@ def _passage(hit: Hit) -> Block:
 
 
 def _excerpt(hit: Hit) -> str:
-    return shorten(hit.sentence or hit.text)
+    """The hit's best sentence, shortened and in quotation marks (unless it is a quotation)."""
+    text = shorten(hit.sentence or hit.text)
+    return text if text[:1] in "„“\"«»" else f"„{text}“"
 
 
 def further_hits(answer: Answer, min_score: float, limit: int = 2) -> list[Hit]:
@@ -153,13 +155,13 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[
         if more:
             lines: list[Span] = [Span(t(lang, "more_header"), bold=True)]
             for hit in more:
-                lines += [Span("\n• „" + _excerpt(hit) + "“ — "), *_hit_source(hit, lang)]
+                lines += [Span("\n• " + _excerpt(hit) + " — "), *_hit_source(hit, lang)]
             blocks.append(tuple(lines))
     else:
         blocks.append((Span(t(lang, "not_in_story"), bold=True),))
         if answer.hits:
             closest = answer.hits[0]
-            blocks.append((Span(t(lang, "closest") + "\n"), Span("„" + _excerpt(closest) + "“", italic=True)))
+            blocks.append((Span(t(lang, "closest") + "\n"), Span(_excerpt(closest), italic=True)))
             blocks.append((Span("— "), *_hit_source(closest, lang)))
     if answer.shortened:
         blocks.append((Span(t(lang, "shortened", chars=len(answer.question)), italic=True),))
@@ -182,8 +184,6 @@ def _document_line(doc: Document, lang: str) -> list[Span]:
     name = _source_name(doc.source, link)
     if name:
         spans += [Span(" — "), Span(name, link=link)]
-    if link and name != link:
-        spans.append(Span(f" ({link})"))
     return spans
 
 

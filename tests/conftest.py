@@ -115,8 +115,8 @@ async def start_bot(
     bot_api: BotApi, corpus_dir: Path, tmp_path: Path, admin_id: int
 ) -> AsyncIterator[Callable[..., Awaitable[Application]]]:
     """``await start_bot(corpus=..., embedder=..., **index_settings)`` runs the real Application
-    (long polling over HTTP against ``bot_api``, the real Engine with the fake embedder by
-    default); everything started is shut down cleanly at the end of the test."""
+    (long polling over HTTP against ``bot_api``, the real Engine with the fake embedder unless
+    ``real_model``); everything started is shut down cleanly at the end of the test."""
     import contextlib
 
     from bot.app import build_application, running
@@ -125,7 +125,8 @@ async def start_bot(
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(
-            *, corpus: Path = corpus_dir, embedder: Embedder | None = None, **index: object
+            *, corpus: Path = corpus_dir, embedder: Embedder | None = None, real_model: bool = False,
+            **index: object,
         ) -> Application:
             config = IndexConfig(corpus_dir=corpus, data_dir=tmp_path / "bot-data", **index)  # type: ignore[arg-type]
             settings = BotSettings(
@@ -136,7 +137,7 @@ async def start_bot(
             )
 
             async def open_engine(config: IndexConfig) -> Engine:
-                return await Engine.open(config, embedder or FakeEmbedder())
+                return await Engine.open(config, None if real_model else embedder or FakeEmbedder())
 
             application = build_application(settings, engine_factory=open_engine)
             return await stack.enter_async_context(running(application, poll_timeout=2.0))

@@ -337,7 +337,7 @@ async def test_sources_lists_the_document_with_its_link(
     [call] = await reply_to(bot_api, ALICE, "/sources", language_code="en")
     meta = metadata(corpus_dir, STORY_FILE)
     [document] = await engine_of(app).documents()
-    assert meta["title"] in call.plain and meta["url"] in call.plain
+    assert meta["title"] in call.plain and meta["source"] in call.plain
     assert f'<a href="{meta["url"]}">{meta["source"]}</a>' in call.text
     assert f"{document.id} · {document.passages} passages" in call.plain
 
@@ -404,3 +404,19 @@ async def test_the_token_never_appears_in_the_logs(
     await bot_api.next_calls("sendMessage", chat_id=BOB)  # the apology
     assert "getUpdates" in caplog.text  # the HTTP traffic was logged ...
     assert bot_api.token not in caplog.text  # ... without the token
+
+
+@pytest.mark.model
+async def test_with_the_real_model_german_and_english_questions_find_the_story_and_off_topic_is_declined(
+    start_bot: StartBot, bot_api: BotApi
+) -> None:
+    await start_bot(real_model=True)
+    [german] = await reply_to(bot_api, ALICE, "Wie viele Nutzer hat Telegram?")
+    english_question = "How many monthly active users does Telegram have?"
+    [english] = await reply_to(bot_api, BOB, english_question, language_code="en")
+    [off_topic] = await reply_to(bot_api, BOB, "Which football club won the cup final?", language_code="en")
+    for call, source in ((german, "Quelle:"), (english, "Source:")):
+        bold = call.text.split("<b>")[1].split("</b>")[0]
+        assert "950 Millionen" in bold
+        assert source in call.plain
+    assert "not in the story" in off_topic.plain

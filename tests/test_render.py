@@ -217,7 +217,7 @@ DOC = Document(
 def test_sources_list_each_document_with_source_and_link() -> None:
     [message] = render.to_messages(render.sources_blocks([DOC], "en"), "en")
     text = parse_html(message)
-    assert STORY in text and "SeaPRwire" in text and "https://www.seaprwire.com/" in text
+    assert STORY in text and "SeaPRwire" in text
     assert "durov-telegram.de" in text and "14 passages" in text
     assert '<a href="https://www.seaprwire.com/">SeaPRwire</a>' in message
 
@@ -258,3 +258,16 @@ def test_every_language_has_every_text() -> None:
 )
 def test_language_code_picks_the_table(code: str | None, lang: str) -> None:
     assert i18n.language(code) == lang
+
+
+def test_an_excerpt_that_is_a_quotation_is_not_quoted_twice() -> None:
+    quote = "„Wir tun Gutes“, schrieb Durov."
+    best = make_hit(PASSAGE, "Telegram wächst.", paragraph=1, passage_id=1)
+    other = make_hit(quote, quote, paragraph=8, passage_id=2)
+    text = render.render_answer_plain(make_answer(best, other), "de")
+    assert f"• {quote} — " in text and "„„" not in text
+
+
+def test_the_terminal_greeting_shows_each_link_once() -> None:
+    text = render.to_plain(render.start_blocks([DOC], "en"))
+    assert text.count("https://www.seaprwire.com/") == 1
