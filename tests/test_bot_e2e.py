@@ -420,3 +420,15 @@ async def test_with_the_real_model_german_and_english_questions_find_the_story_a
         assert "950 Millionen" in bold
         assert source in call.plain
     assert "not in the story" in off_topic.plain
+
+
+async def test_a_question_longer_than_the_index_accepts_is_shortened_and_the_reply_says_so(
+    start_bot: StartBot, bot_api: BotApi, corpus_dir: Path
+) -> None:
+    app = await start_bot(threshold=0.0)
+    _, sentence, _ = sentence_of(corpus_dir / f"{STORY_FILE}.txt", "de")
+    question = (sentence + " ") * (2 * engine_of(app).config.max_question_chars // len(sentence) + 1)
+    [call] = await reply_to(bot_api, ALICE, question, language_code="en")
+    searched = (await engine_of(app).ask(question)).question
+    assert len(searched) <= engine_of(app).config.max_question_chars < len(question)
+    assert i18n.text("en", "shortened", chars=len(searched)) in call.plain
