@@ -68,6 +68,7 @@ class Fault:
     description: str
     retry_after: int | None
     times: int
+    delay: float = 0.0  # seconds the server holds the call before failing it (a timeout)
 
 
 def parse_html(text: str) -> str:
@@ -124,13 +125,15 @@ class BotApi:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Listen on ``port`` (0: a free one); after ``stop()`` the same port starts it again."""
+        self._closing = False
         app = tornado.web.Application(
             [(r"/bot([^/]+)/(\w+)", _MethodHandler, {"api": self}),
              (r"/file/bot([^/]+)/(.+)", _FileHandler, {"api": self})],
             log_function=lambda handler: None,  # the access log would contain the token
         )
-        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
+        sockets = tornado.netutil.bind_sockets(port, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         self._server = tornado.httpserver.HTTPServer(app)
         self._server.add_sockets(sockets)
@@ -189,11 +192,12 @@ class BotApi:
         return file_id
 
     def fail(self, method: str, *, status: int = 500, description: str = "Internal Server Error",
-             retry_after: int | None = None, times: int = 1) -> None:
-        """Make the next ``times`` calls of ``method`` fail with ``status`` (429: retry_after)."""
+             retry_after: int | None = None, times: int = 1, delay: float = 0.0) -> None:
+        """Make the next ``times`` calls of ``method`` fail with ``status`` (429: retry_after),
+        each after holding it ``delay`` seconds (longer than the client waits: a timeout)."""
         if status == 429 and retry_after is not None:
             description = f"Too Many Requests: retry after {retry_after}"
-        self.faults.setdefault(method, []).append(Fault(status, description, retry_after, times))
+        self.faults.setdefault(method, []).append(Fault(status, description, retry_after, times, delay))
 
     def calls_of(self, method: str, chat_id: int | None = None, *, failed: bool = False) -> list[Call]:
         """Recorded calls of ``method`` (to ``chat_id``), successful ones unless ``failed``."""
@@ -230,7 +234,7 @@ class BotApi:
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         call = Call(method, params)
         try:
-            self._inject_fault(method)
+            await self._inject_fault(method)
             call.result = await self._dispatch(method, params, call)
             body: dict[str, Any] = {"ok": True, "result": call.result}
         except ApiError as exc:
@@ -242,13 +246,15 @@ class BotApi:
         self._notify()
         return call.status, body
 
-    def _inject_fault(self, method: str) -> None:
+    async def _inject_fault(self, method: str) -> None:
         faults = self.faults.get(method)
         if faults:
             fault = faults[0]
             fault.times -= 1
             if fault.times <= 0:
                 faults.pop(0)
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
             raise ApiError(fault.status, fault.description, fault.retry_after)
 
     async def _dispatch(self, method: str, params: dict[str, Any], call: Call) -> Any:
