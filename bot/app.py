@@ -30,14 +30,13 @@ from telegram.request import BaseRequest
 from index import Engine, IndexConfig
 from index.usage import UsageLog
 
-from . import admin, feature_handlers, features, handlers, i18n
+from . import admin, feature_handlers, features, handlers, i18n, render
 from .logs import redact_secret
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[IndexConfig], Coroutine[Any, Any, Engine]]
-PUBLIC_COMMANDS = ("start", "help", "sources")
 RATE_LIMIT_RETRIES = 3  # a 429 from Telegram is retried after its retry_after this often
 
 
@@ -64,7 +63,7 @@ def handler_list() -> list[BaseHandler[Update, handlers.Context, None]]:
 async def publish_commands(application: Application) -> None:
     """Publish the command menu in English and German; a server that refuses it only gets a warning."""
     for lang in i18n.TEXTS:
-        commands = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in PUBLIC_COMMANDS]
+        commands = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in render.PUBLIC_COMMANDS]
         try:
             language_code = None if lang == i18n.DEFAULT else lang
             await application.bot.set_my_commands(commands, language_code=language_code)

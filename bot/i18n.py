@@ -87,6 +87,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_ask": "ask a question (in groups)",
         "cmd_remove": "remove a document: /remove <id>",
         "cmd_stats": "usage statistics",
+        "admin_upload_hint": (
+            "Send a .txt, .md or .html file to add it (caption: “Title | https://link”, optional)."
+        ),
         "stats_header": "Usage",
         "stats_questions": "Questions: {today} today (UTC), {week} in the last 7 days",
         "stats_users": "Distinct users (7 days): {users}",
@@ -181,6 +184,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_ask": "eine Frage stellen (in Gruppen)",
         "cmd_remove": "ein Dokument entfernen: /remove <ID>",
         "cmd_stats": "Nutzungsstatistik",
+        "admin_upload_hint": (
+            "Schick eine .txt-, .md- oder .html-Datei, um sie aufzunehmen "
+            "(Bildunterschrift: „Titel | https://link“, optional)."
+        ),
         "stats_header": "Nutzung",
         "stats_questions": "Fragen: {today} heute (UTC), {week} in den letzten 7 Tagen",
         "stats_users": "Verschiedene Nutzer (7 Tage): {users}",

@@ -196,16 +196,23 @@ def start_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
     return [tuple(listed), (Span(t(lang, "how_to_ask", example=t(lang, "example"))),)]
 
 
+# the command menu and /help list these; admin commands only for admins
+PUBLIC_COMMANDS = ("start", "help", "sources", "ask")
+ADMIN_COMMANDS = ("reload", "remove", "stats")
+
+
 def help_blocks(lang: str, *, admin: bool = False) -> list[Block]:
     """How to ask and what the commands do (admin commands only for admins)."""
     t = i18n.text
     commands = [Span(t(lang, "commands_header"), bold=True)]
-    for name in ("start", "help", "sources"):
+    for name in PUBLIC_COMMANDS:
         commands.append(Span(f"\n/{name} – {t(lang, 'cmd_' + name)}"))
     blocks: list[Block] = [(Span(t(lang, "help")),), tuple(commands)]
     if admin:
-        reload = Span(f"\n/reload – {t(lang, 'cmd_reload')}")
-        blocks.append((Span(t(lang, "admin_commands_header"), bold=True), reload))
+        lines = [Span(t(lang, "admin_commands_header"), bold=True)]
+        lines += [Span(f"\n/{name} – {t(lang, 'cmd_' + name)}") for name in ADMIN_COMMANDS]
+        lines.append(Span("\n" + t(lang, "admin_upload_hint")))
+        blocks.append(tuple(lines))
     return blocks
 
 

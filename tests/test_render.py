@@ -271,3 +271,15 @@ def test_an_excerpt_that_is_a_quotation_is_not_quoted_twice() -> None:
 def test_the_terminal_greeting_shows_each_link_once() -> None:
     text = render.to_plain(render.start_blocks([DOC], "en"))
     assert text.count("https://www.seaprwire.com/") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_help_lists_admin_commands_and_uploads_only_for_admins(lang: str) -> None:
+    user_text = "".join(render.to_messages(render.help_blocks(lang, admin=False), lang))
+    admin_text = "".join(render.to_messages(render.help_blocks(lang, admin=True), lang))
+    for name in render.PUBLIC_COMMANDS:
+        assert f"/{name} " in user_text and f"/{name} " in admin_text
+    for name in render.ADMIN_COMMANDS:
+        assert f"/{name} " not in user_text
+        assert f"/{name} " in admin_text
+    assert ".html" in admin_text and ".html" not in user_text
