@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -35,6 +36,10 @@ from .logs import redact_secret
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
+
+# python-telegram-bot's future durations (timedelta) now: without this opt-in every 429 from the
+# Bot API (RetryAfter) emits a deprecation warning while the rate limiter waits and retries.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 EngineFactory = Callable[[IndexConfig], Coroutine[Any, Any, Engine]]
 RATE_LIMIT_RETRIES = 3  # a 429 from Telegram is retried after its retry_after this often
