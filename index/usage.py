@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from pathlib import Path
 import aiosqlite
 
 FILENAME = "usage.db"
+log = logging.getLogger(__name__)
 
 
 async def m001_questions(db: aiosqlite.Connection) -> None:
@@ -115,6 +118,31 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MI
     return version
 
 
+async def _connect(path: Path) -> aiosqlite.Connection:
+    """Connect, check the file's integrity and run the migrations; ``sqlite3.DatabaseError`` if damaged."""
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA busy_timeout = 5000")
+        async with db.execute("PRAGMA quick_check") as cursor:
+            problems = [str(row[0]) for row in await cursor.fetchall()]
+        if problems != ["ok"]:
+            raise sqlite3.DatabaseError("; ".join(problems[:3]))
+        await migrate(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+def _set_aside(path: Path, aside: Path) -> None:
+    """Rename a damaged database and its journal files out of the way."""
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            source.replace(aside.with_name(aside.name + suffix))
+
+
 class UsageLog:
     """Open with ``await UsageLog.open(data_dir)``; close with ``await log.close()``."""
 
@@ -124,18 +152,21 @@ class UsageLog:
 
     @classmethod
     async def open(cls, data_dir: Path) -> UsageLog:
-        """Open (creating if needed) the query log in ``data_dir`` and bring its schema up to date."""
+        """Open (creating if needed) the query log in ``data_dir`` and bring its schema up to date.
+
+        A damaged file is renamed ``usage.db.corrupt-<unix time>`` (kept for inspection, logged)
+        and a new, empty log takes its place: a broken log never keeps the bot from answering.
+        """
         await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
         path = data_dir / FILENAME
-        db = await aiosqlite.connect(path, isolation_level=None)
         try:
-            await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA busy_timeout = 5000")
-            await migrate(db)
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db, path)
+            return cls(await _connect(path), path)
+        except sqlite3.DatabaseError as exc:
+            aside = path.with_name(f"{FILENAME}.corrupt-{int(time.time())}")
+            log.error("the query log %s is damaged (%s): moved to %s, starting a new one",
+                      path, exc, aside.name)
+            await asyncio.to_thread(_set_aside, path, aside)
+        return cls(await _connect(path), path)
 
     async def close(self) -> None:
         """Close the database connection."""
