@@ -6,6 +6,8 @@ float32 vector. A build opens it, looks up every text, encodes only the missing 
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import numpy as np
 from . import migrations
 
 _CHUNK = 500  # ids per query, below SQLite's parameter limit
+log = logging.getLogger(__name__)
 
 
 class EmbeddingCache:
@@ -25,13 +28,15 @@ class EmbeddingCache:
 
     @classmethod
     async def open(cls, path: Path) -> EmbeddingCache:
-        db = await aiosqlite.connect(path)
+        """Open (creating if needed) the cache; a damaged file is only a cache: it is logged,
+        deleted and started afresh (its texts are encoded again)."""
         try:
-            await migrations.migrate_async(db, migrations.CACHE)
-        except BaseException:
-            await db.close()
-            raise
-        return cls(db)
+            return cls(await _connect(path))
+        except sqlite3.DatabaseError as exc:
+            log.warning("the embedding cache %s is damaged (%s): starting a new one", path, exc)
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return cls(await _connect(path))
 
     async def close(self) -> None:
         await self._db.close()
@@ -55,3 +60,13 @@ class EmbeddingCache:
         ]
         await self._db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)", rows)
         await self._db.commit()
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    db = await aiosqlite.connect(path)
+    try:
+        await migrations.migrate_async(db, migrations.CACHE)
+    except BaseException:
+        await db.close()
+        raise
+    return db
