@@ -6,8 +6,9 @@ Pure, synchronous functions over a loaded ``Generation``; ``Engine.ask`` calls t
    German; stems of an English question match nothing useful and only add noise).
 2. ``dense``: the FAISS top ``N_DENSE`` by cosine (vectors are normalized).
 3. keyword: ``Store.keyword`` (FTS5 bm25 over stems), top ``N_KEYWORD``.
-4. ``rank``: ``rrf`` fusion of both lists, each candidate's cosine calibrated into a score, and
-   its best sentence (argmax of question . sentence vectors) as the highlight.
+4. ``rank``: each candidate's relevance from its passage vector and its best sentence's vector,
+   a small bonus by keyword rank, the relevance calibrated into a score (``ranking.py`` holds the
+   formulas and the figures behind them), and the best sentence as the highlight.
 5. ``answered``: the top hit's score reaches the threshold.
 """
 
@@ -21,16 +22,11 @@ import numpy as np
 from .generation import Generation
 from .language import guess_language
 from .models import Document, Hit, Passage
+from .ranking import calibrate, order, relevance
 
 N_DENSE = 30
 N_KEYWORD = 30
 RRF_K = 60
-
-# Calibration of cosine similarity into a relevance score in [0, 1] (linear, clipped). For
-# multilingual-e5 (whose cosines are compressed into a high band), ~0.75 is an unrelated text
-# and ~0.90 a passage that answers the question: 0.75 -> 0.0, 0.90 -> 1.0.
-COSINE_UNRELATED = 0.75
-COSINE_ANSWERS = 0.90
 
 __all__ = ["Ranked", "answered", "calibrate", "dense", "guess_language", "hit", "rank", "rrf",
            "use_keywords"]
@@ -49,11 +45,6 @@ def use_keywords(language: str) -> bool:
     return language == "de"
 
 
-def calibrate(cosine: float) -> float:
-    span = COSINE_ANSWERS - COSINE_UNRELATED
-    return float(min(1.0, max(0.0, (cosine - COSINE_UNRELATED) / span)))
-
-
 def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
     """Reciprocal rank fusion: each list adds 1 / (k + rank) to its items; best first."""
     scores: dict[int, float] = {}
@@ -69,23 +60,27 @@ def dense(generation: Generation, query: np.ndarray, n: int = N_DENSE) -> list[t
 
 
 def rank(generation: Generation, query: np.ndarray, dense_hits: Sequence[tuple[int, float]],
-         keyword_ids: Sequence[int]) -> list[Ranked]:
-    """Fuse the candidate lists; score each candidate and pick its best sentence."""
-    if keyword_ids:
-        order = [pid for pid, _ in rrf([[pid for pid, _ in dense_hits], keyword_ids])]
-    else:
-        order = [pid for pid, _ in dense_hits]
+         keyword_ids: Sequence[int], language: str | None = None) -> list[Ranked]:
+    """Score the candidates of both lists, best first, each with its best sentence.
+
+    ``language`` is the question's guessed language: a question in none of the documents'
+    languages is scored with the cross-lingual lift (``ranking.calibrate``); None: no lift.
+    """
     cosines = dict(dense_hits)
-    missing = [pid for pid in order if pid not in cosines]
+    candidates = list(cosines) + [pid for pid in dict.fromkeys(keyword_ids) if pid not in cosines]
+    missing = [pid for pid in candidates if pid not in cosines]
     if missing:
         for pid, vector in zip(missing, generation.vectors.vectors(missing), strict=True):
             cosines[pid] = float(vector @ query)
-    ranked = []
-    for pid in order:
-        sentences = generation.sentence_vectors(pid)
-        best = int(np.argmax(sentences @ query)) if len(sentences) else 0
-        ranked.append(Ranked(pid, calibrate(cosines[pid]), best))
-    return ranked
+    relevances: dict[int, float] = {}
+    best: dict[int, int] = {}
+    for pid in candidates:
+        sentences = [float(c) for c in generation.sentence_vectors(pid) @ query]
+        best[pid] = int(np.argmax(sentences)) if sentences else 0
+        relevances[pid] = relevance(cosines[pid], sentences)
+    cross = language is not None and language not in {d.language for d in generation.documents}
+    return [Ranked(pid, calibrate(relevances[pid], cross), best[pid])
+            for pid in order(relevances, keyword_ids)]
 
 
 def answered(ranking: Sequence[Ranked], threshold: float) -> bool:
