@@ -12,12 +12,13 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import signal
 import sqlite3
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,42 @@ async def serve(settings: Any, embedder: Any = None, *, request: Any = None,
                                     get_updates_request=get_updates_request)
     async with running(application, poll_timeout=1.0) as app:
         yield app
+
+
+class LogWatch(logging.Handler):
+    """Counts log records whose message contains ``text``; ``await reached(n)`` waits for ``n``."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.text, self.count = text, 0
+        self._changed = asyncio.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.count += 1
+            self._changed.set()
+            self._changed = asyncio.Event()
+
+    async def reached(self, n: int, seconds: float = TIMEOUT) -> None:
+        async def until() -> None:
+            while self.count < n:
+                await self._changed.wait()
+
+        await asyncio.wait_for(until(), seconds)
+
+
+@contextlib.contextmanager
+def watching(logger: str, text: str) -> Iterator[LogWatch]:
+    """A ``LogWatch`` attached to ``logger`` (at DEBUG level) for the block's duration."""
+    watch, log = LogWatch(text), logging.getLogger(logger)
+    level = log.level
+    log.addHandler(watch)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield watch
+    finally:
+        log.removeHandler(watch)
+        log.setLevel(level)
 
 
 def passage_texts(data_dir: Path) -> dict[int, str]:
