@@ -62,14 +62,19 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
     report.add("setup", "model load in process", f"{time.perf_counter() - started:.1f} s", embedder.name)
     questions = workload.questions()
     texts = [q for q, _ in questions]
-    floor_s = floor.section(report, embedder, texts, quick=args.quick)
+    samples = 60 if args.quick else 200
     if "latency" in args.sections:
         engine = await Engine.open(config, embedder)
         try:
-            result = await latency.measure(engine, questions, 60 if args.quick else 200)
+            result = await latency.measure(engine, questions, samples)
         finally:
             await engine.close()
-        latency.section(report, result, floor_s)
+        latency.section(report, result, floor.section(report, result.floor))
+    elif "floor" in args.sections:
+        floor.section(report, floor.encode_one(embedder, texts, samples))
+    if "floor" in args.sections:
+        floor.rates(report, embedder, texts, quick=args.quick)
+        floor.profile(report, embedder, texts)
     if "throughput" in args.sections:
         settings = BotSettings(index=config, token="123456:bench", questions_per_minute=10**9)
         seconds = 4.0 if args.quick else 10.0

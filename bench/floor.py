@@ -47,13 +47,49 @@ def batch_rate(embedder: Embedder, texts: Sequence[str], batch: int, *, query: b
             return done / elapsed
 
 
-def section(report: Report, embedder: Embedder, questions: Sequence[str], *, quick: bool) -> float:
-    """Add the floor and the batch rates to ``report``; return the floor (median seconds)."""
-    times = encode_one(embedder, questions, 50 if quick else 200)
+def section(report: Report, times: Sequence[float]) -> float:
+    """Add the floor to ``report``; return it (median seconds)."""
     floor = median(times)
     report.add("floor", f"encode 1 question (median of {len(times)})", ms(floor),
                f"p95 {ms(percentile(times, 95))}")
-    for batch in (BATCHES_QUICK if quick else BATCHES):
-        rate = batch_rate(embedder, questions, batch, query=True, seconds=1.5 if quick else 3.0)
-        report.add("floor", f"encode questions, batches of {batch}", f"{rate:.0f} q/s")
     return floor
+
+
+def rates(report: Report, embedder: Embedder, questions: Sequence[str], *, quick: bool) -> dict[int, float]:
+    """Add the model's batch encode rates for questions to ``report``; return them by batch size."""
+    found = {}
+    for batch in (BATCHES_QUICK if quick else BATCHES):
+        found[batch] = batch_rate(embedder, questions, batch, query=True, seconds=1.5 if quick else 3.0)
+        report.add("floor", f"encode questions, batches of {batch}", f"{found[batch]:.0f} q/s")
+    return found
+
+
+def tokenizer_share(embedder: Embedder, questions: Sequence[str], batch: int = 64,
+                    rounds: int = 5) -> tuple[float, float] | None:
+    """(tokenizer seconds, whole encode seconds) for a batch of ``batch`` questions (medians of
+    ``rounds``), or None if the embedder has no Hugging Face tokenizer to time."""
+    tokenizer = getattr(embedder, "tokenizer", None)
+    if tokenizer is None:
+        return None
+    texts = list(islice(cycle(questions), batch))
+    tokenize, whole = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        tokenizer(texts, padding=True, truncation=True)
+        tokenize.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        embedder.encode(texts, query=True)
+        whole.append(time.perf_counter() - start)
+    return median(tokenize), median(whole)
+
+
+def profile(report: Report, embedder: Embedder, questions: Sequence[str]) -> None:
+    """Add where the model's time goes: the tokenizer's share of one question and of a batch."""
+    for batch in (1, 64):
+        found = tokenizer_share(embedder, questions, batch)
+        if found is None:
+            return
+        tokenize, whole = found
+        report.add("floor", f"  of which tokenizer, batch of {batch}", f"{ms(tokenize / batch)} per question",
+                   f"{tokenize / whole:.0%} of encode ({ms(whole)} per batch); ceiling "
+                   f"{batch / tokenize:.0f} q/s on one core")

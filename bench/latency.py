@@ -27,6 +27,7 @@ class Latency:
 
     totals: list[float] = field(default_factory=list)
     stages: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STAGES})
+    floor: list[float] = field(default_factory=list)  # the model alone, interleaved with the answers
     answered: int = 0
 
 
@@ -46,11 +47,19 @@ async def answer_once(engine: Engine, question: str, lang: str) -> tuple[float, 
 
 
 async def measure(engine: Engine, questions: Sequence[tuple[str, str]], n: int = 200) -> Latency:
-    """``n`` questions one after another (after a warm-up), cycling the list."""
+    """``n`` questions one after another (after a warm-up), cycling the list.
+
+    Before each answer the same question is encoded by the model alone (the floor), so floor and
+    answers are measured under the same machine load and their ratio is fair on a busy machine.
+    """
     for text, lang in islice(cycle(questions), WARM_UP):
+        engine.embedder.encode([text], query=True)
         await answer_once(engine, text, lang)
     result = Latency()
     for text, lang in islice(cycle(questions), n):
+        start = time.perf_counter()
+        engine.embedder.encode([text], query=True)
+        result.floor.append(time.perf_counter() - start)
         total, stages, answered = await answer_once(engine, text, lang)
         result.totals.append(total)
         result.answered += answered
