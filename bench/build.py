@@ -110,7 +110,7 @@ async def section(report: Report, config: IndexConfig, embedder: Embedder, work:
     raw = floor.batch_rate(embedder, texts, 32, query=False, seconds=2.0 if quick else 5.0)
     report.add("build", f"cold build, {passages} passages (real model)",
                f"{passages / seconds:.1f} passages/s",
-               f"{seconds:.1f} s; {embedded} texts (passages + sentences) encoded: {embedded / seconds:.1f}/s")
+               f"{seconds:.1f} s; {embedded} texts encoded (+ sentences): {embedded / seconds:.1f}/s")
     report.add("build", "raw batch encode of passages (32/batch)", f"{raw:.1f} passages/s",
                f"build/raw = {passages / seconds / raw:.2f}")
     found = await reloads(config, embedder, work, 2000 if quick else RELOAD_PASSAGES)
