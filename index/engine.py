@@ -133,7 +133,7 @@ class Engine:
             if search.use_keywords(language):
                 keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
             timings["keyword"] = (now := time.perf_counter()) - clock
-            ranking = search.rank(generation, query, dense, keyword)
+            ranking = search.rank(generation, query, dense, keyword, language)
             timings["fusion"] = time.perf_counter() - now
             page = ranking[offset : offset + k]
             passages = await generation.store.passages([r.passage_id for r in page])
