@@ -164,7 +164,7 @@ def metrics_row(name: str, outcomes: Sequence[Outcome]) -> str:
     )
 
 
-def story_report(outcomes: Sequence[Outcome], out: TextIO) -> None:
+def story_report(outcomes: Sequence[Outcome], threshold: float, out: TextIO) -> None:
     """Off-topic decisions, score margins and every failure of the story set."""
     answerable = [o for o in outcomes if o.question.gold]
     off_topic = [o for o in outcomes if not o.question.gold]
@@ -172,10 +172,14 @@ def story_report(outcomes: Sequence[Outcome], out: TextIO) -> None:
     wrongly_declined = [o for o in answerable if not o.answered]
     print(f"story off-topic correctly declined: {declined_ok}/{len(off_topic)}", file=out)
     print(f"story answerable wrongly declined:  {len(wrongly_declined)}/{len(answerable)}", file=out)
-    if answerable and off_topic:
+    if answerable:
         low = min(o.score for o in answerable)
-        high = max(o.score for o in off_topic)
-        print(f"story top-hit scores: answerable min {low:.3f}, off-topic max {high:.3f}", file=out)
+        print(f"story lowest answerable score:      {low:.3f} (threshold {threshold:.3f}, "
+              f"margin {low - threshold:+.3f})", file=out)
+    below = [o.score for o in off_topic if o.score < threshold]
+    if below:
+        print(f"story highest declined off-topic:   {max(below):.3f} (margin {threshold - max(below):+.3f})",
+              file=out)
     failures = [o for o in answerable if o.rank != 1 or not o.answered]
     failures += [o for o in off_topic if o.answered]
     for o in failures:
@@ -220,7 +224,7 @@ async def evaluate(args: argparse.Namespace, config: IndexConfig, out: TextIO) -
     sconfig = replace(config, data_dir=EVAL_DIR / "story" / "data")
     results["story (answerable)"] = await run_set(sconfig, story)
     print_table(results, out)
-    story_report(results["story (answerable)"], out)
+    story_report(results["story (answerable)"], config.threshold, out)
     return 0
 
 
