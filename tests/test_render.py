@@ -15,7 +15,7 @@ from bot import i18n, render
 from bot.split import split_html
 from index import Answer, BuildReport, Document, Hit
 
-STORY = "Durov: Telegram ist kein Paradies für Kriminelle"
+STORY = "Durov: Telegram ist kein sicherer Hafen für Kriminelle"
 
 
 def make_hit(
