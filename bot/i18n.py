@@ -38,7 +38,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "source_prefix": "Source:",
         "more_header": "Further passages:",
         "not_in_story": "That is not in the story: none of its passages answers your question.",
-        "closest": "The closest passage, which does not answer it:",
+        "closest": "The closest passage I found, which does not seem to answer it:",
         "shortened": "Your question was long, so I only searched its first {chars} characters.",
         "truncated": "[…] (shortened)",
         "cannot_do": (
@@ -132,7 +132,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_in_story": (
             "Das steht nicht in der Geschichte: keine ihrer Stellen beantwortet deine Frage."
         ),
-        "closest": "Die ähnlichste Stelle, die die Frage aber nicht beantwortet:",
+        "closest": "Die ähnlichste Stelle, die die Frage aber wohl nicht beantwortet:",
         "shortened": "Deine Frage war lang, ich habe nur ihre ersten {chars} Zeichen gesucht.",
         "truncated": "[…] (gekürzt)",
         "cannot_do": (
