@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="fewer samples and shorter runs")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run")
     parser.add_argument("--scale", default=None, help="synthetic corpus sizes, e.g. 10k,100k,1m")
+    parser.add_argument("--vectors", choices=("lowrank", "uniform"), default="lowrank",
+                        help="synthetic vectors for the scale section (default: lowrank)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild scale indexes built by earlier runs")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--work", type=Path, default=WORK, help="folder for the benchmark's files")
     args = parser.parse_args(argv)
@@ -106,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import scale
 
         sizes = [scale.parse_size(s) for s in args.scale.split(",")]
-        scale.section(report, args.work, sizes, quick=args.quick)
+        scale.section(report, args.work, sizes, quick=args.quick, shape=args.vectors, rebuild=args.rebuild)
     if "peer" in args.sections:
         from . import peer
 

@@ -1,8 +1,10 @@
 """What the benchmark asks and indexes: the story's question set, and synthetic German-like text.
 
 Synthetic documents are made of the story's own words, drawn with the story's word frequencies into
-sentences of 8-18 words, two to four sentences per paragraph (one passage each). They are German
-in vocabulary and shape, not in meaning: good for sizes, timings and keyword search, not for quality.
+sentences of 8-18 words, two to four sentences per paragraph (one passage each); one word in five is
+a German-style compound of two of the story's nouns ("Telegramplattform"), which gives the text a
+long tail of rare words as real corpora have. German in vocabulary and shape, not in meaning: good
+for sizes, timings and keyword search, not for quality.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ STORY_DIR = ROOT / "corpus"
 QUESTIONS = ROOT / "tests" / "data" / "story_questions.jsonl"
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
 PARAGRAPHS_PER_DOCUMENT = 500
+COMPOUND_SHARE = 0.2
 
 
 def questions(path: Path = QUESTIONS) -> list[tuple[str, str]]:
@@ -44,18 +47,24 @@ class TextMaker:
     def __init__(self, counts: Counter[str], seed: int = 7) -> None:
         self._words = list(counts)
         self._weights = [float(c) for c in counts.values()]
+        self._nouns = [w for w in counts if w[:1].isupper() and len(w) > 3] or self._words
         self._rng = random.Random(seed)
 
+    def _word(self) -> str:
+        if self._rng.random() < COMPOUND_SHARE:
+            first, second = self._rng.choice(self._nouns), self._rng.choice(self._nouns)
+            return first + second.lower()
+        return self._rng.choices(self._words, self._weights)[0]
+
     def sentence(self) -> str:
-        words = self._rng.choices(self._words, self._weights, k=self._rng.randint(8, 18))
-        text = " ".join(words)
+        text = " ".join(self._word() for _ in range(self._rng.randint(8, 18)))
         return text[0].upper() + text[1:] + self._rng.choice(".....?!")
 
     def paragraph(self) -> str:
         return " ".join(self.sentence() for _ in range(self._rng.randint(2, 4)))
 
     def question(self) -> str:
-        words = self._rng.choices(self._words, self._weights, k=self._rng.randint(4, 9))
+        words = [self._word() for _ in range(self._rng.randint(4, 9))]
         return " ".join(words).capitalize() + "?"
 
 
