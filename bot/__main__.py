@@ -1,6 +1,7 @@
 """Command line for the bot.
 
     python -m bot run              # Telegram long polling (terminal chat if no token is set)
+    python -m bot run --webhook    # Telegram POSTs updates to the bot (see bot/webhook.py)
     python -m bot chat             # terminal chat: the same answers, as plain text
     python -m bot ask "question"   # print one answer
 
@@ -38,7 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     parser.add_argument("--lang", help="language of the terminal texts (default: from LANG)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="answer on Telegram by long polling")
+    run = sub.add_parser("run", help="answer on Telegram by long polling (or --webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on an HTTP endpoint instead ([bot] webhook_* settings)")
     sub.add_parser("chat", help="answer questions typed in the terminal")
     ask = sub.add_parser("ask", help="print the answer to one question")
     ask.add_argument("question", help="the question (quote it)")
@@ -70,7 +73,12 @@ def main(argv: list[str] | None = None, engine_factory: EngineFactory | None = N
             terminal.chat(settings.index, lang, factory)
         else:
             application = build_application(settings, engine_factory=factory)
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
+            if args.webhook:
+                from .webhook import run_webhook
+
+                run_webhook(application, settings.webhook)
+            else:
+                application.run_polling(allowed_updates=Update.ALL_TYPES)
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

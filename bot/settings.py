@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 from index import ConfigError, IndexConfig, index_config, load_toml
 from index.config import DEFAULT_CONFIG
 
+from .webhook import KEYS as WEBHOOK_KEYS
+from .webhook import WebhookSettings, webhook_settings
+
 TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 _INTS = {"questions_per_minute": 20, "max_upload_bytes": 2 * 1024 * 1024}
@@ -38,6 +41,7 @@ class BotSettings:
     admin_ids: frozenset[int] = frozenset()
     questions_per_minute: int = 20
     max_upload_bytes: int = 2 * 1024 * 1024
+    webhook: WebhookSettings = WebhookSettings()  # for ``python -m bot run --webhook``
 
     @property
     def base_url(self) -> str:
@@ -104,7 +108,7 @@ def bot_settings(
     env = os.environ if env is None else env
     if "token" in table:
         raise ConfigError("[bot] token must not be in the config file: set TELEGRAM_BOT_TOKEN")
-    unknown = set(table) - {"api_base_url", "admin_ids", *_INTS}
+    unknown = set(table) - {"api_base_url", "admin_ids", *_INTS, *WEBHOOK_KEYS}
     if unknown:
         raise ConfigError(f"[bot] unknown setting(s): {', '.join(sorted(unknown))}")
     if not isinstance(table.get("admin_ids", []), list):
@@ -130,6 +134,7 @@ def bot_settings(
         token=parse_token(env.get("TELEGRAM_BOT_TOKEN", "")),
         api_base_url=base_url,
         admin_ids=admins,
+        webhook=webhook_settings(table, env),
         **numbers,
     )
 

@@ -260,7 +260,7 @@ class BotApi:
     async def _dispatch(self, method: str, params: dict[str, Any], call: Call) -> Any:
         simple: dict[str, Callable[[], Any]] = {
             "getMe": lambda: BOT_USER, "deleteWebhook": lambda: True, "setMyCommands": lambda: True,
-            "deleteMyCommands": lambda: True, "answerCallbackQuery": lambda: True,
+            "setWebhook": lambda: True, "deleteMyCommands": lambda: True, "answerCallbackQuery": lambda: True,
             "answerInlineQuery": lambda: True, "sendChatAction": lambda: True, "close": lambda: True,
             "getMyCommands": lambda: [],
         }
