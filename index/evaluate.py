@@ -34,7 +34,7 @@ CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent q
 class Question:
     text: str
     lang: str
-    gold: tuple[str, int] | None  # (document id, paragraph); None: the story does not answer it
+    gold: tuple[str, tuple[int, ...]] | None  # (document id, paragraphs that answer it); None: none
 
 
 @dataclass(frozen=True)
@@ -59,14 +59,15 @@ def mrr_at(ranks: Sequence[int | None], k: int = DEPTH) -> float:
     return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
 
 
-def gold_rank(ranking: Sequence[tuple[str, int]], gold: tuple[str, int]) -> int | None:
-    """1-based rank of ``gold`` among the distinct items of ``ranking`` (windows of one paragraph
-    count once), None if it is not there."""
+def gold_rank(ranking: Sequence[tuple[str, int]], gold: tuple[str, Sequence[int]]) -> int | None:
+    """1-based rank of the first gold paragraph among the distinct items of ``ranking`` (windows of
+    one paragraph count once), None if none is there."""
+    doc, paragraphs = gold
     seen: list[tuple[str, int]] = []
     for item in ranking:
         if item not in seen:
             seen.append(item)
-            if item == gold:
+            if item[0] == doc and item[1] in paragraphs:
                 return len(seen)
     return None
 
@@ -75,7 +76,11 @@ def gold_rank(ranking: Sequence[tuple[str, int]], gold: tuple[str, int]) -> int 
 
 
 def load_story_questions(path: Path) -> list[Question]:
-    """Read the story question set (JSON lines); a malformed line raises ``ValueError`` naming it."""
+    """Read the story question set (JSON lines); a malformed line raises ``ValueError`` naming it.
+
+    An answerable question names its paragraph (``"paragraph": 5``) or, when several paragraphs
+    answer it, all of them (``"paragraphs": [5, 9]``); either counts a hit at the first of them.
+    """
     questions = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
@@ -84,15 +89,22 @@ def load_story_questions(path: Path) -> list[Question]:
             row = json.loads(line)
             text, lang = str(row["question"]), str(row["lang"])
             answerable = row.get("answerable", True)
-            gold = (str(row["doc"]), int(row["paragraph"])) if answerable else None
+            gold = (str(row["doc"]), _paragraphs(row)) if answerable else None
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a story question ({exc})") from None
         questions.append(Question(text, lang, gold))
     return questions
 
 
+def _paragraphs(row: dict[str, object]) -> tuple[int, ...]:
+    listed = row["paragraphs"] if "paragraphs" in row else [row["paragraph"]]
+    if not isinstance(listed, list) or not listed:
+        raise ValueError("paragraphs must be a non-empty list")
+    return tuple(int(p) for p in listed)
+
+
 def load_xquad(folder: Path) -> tuple[list[str], dict[str, list[Question]]]:
-    """The German paragraphs and the German and English questions, gold = (paragraph id, 1)."""
+    """The German paragraphs and the German and English questions, gold = (paragraph id, (1,))."""
     de = json.loads((folder / "xquad.de.json").read_text(encoding="utf-8"))["data"]
     en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
     english = {qa["id"]: qa["question"] for art in en for par in art["paragraphs"] for qa in par["qas"]}
@@ -100,7 +112,7 @@ def load_xquad(folder: Path) -> tuple[list[str], dict[str, list[Question]]]:
     sets: dict[str, list[Question]] = {"de": [], "en": []}
     for art in de:
         for par in art["paragraphs"]:
-            gold = (xquad_doc_id(len(paragraphs)), 1)
+            gold = (xquad_doc_id(len(paragraphs)), (1,))
             paragraphs.append(par["context"])
             for qa in par["qas"]:
                 sets["de"].append(Question(qa["question"], "de", gold))
@@ -187,7 +199,8 @@ def story_report(outcomes: Sequence[Outcome], threshold: float, out: TextIO) -> 
         if q.gold is None:
             why = "answered, but the story does not answer it"
         elif o.rank != 1:
-            why = f"gold ¶{q.gold[1]} at rank {o.rank or '>10'}, top ¶{o.top[1] if o.top else '-'}"
+            gold = "/".join(f"¶{p}" for p in q.gold[1])
+            why = f"gold {gold} at rank {o.rank or '>10'}, top ¶{o.top[1] if o.top else '-'}"
         else:
             why = "declined, but the top hit is the gold paragraph"
         print(f"  FAIL [{q.lang}] {q.text!r}: {why} (score {o.score:.3f})", file=out)

@@ -44,10 +44,32 @@ def test_metrics_of_no_questions_are_zero() -> None:
 
 def test_gold_rank_counts_windows_of_one_paragraph_once() -> None:
     ranking = [("a", 2), ("a", 2), ("b", 1), ("a", 5)]
-    assert gold_rank(ranking, ("a", 2)) == 1
-    assert gold_rank(ranking, ("b", 1)) == 2
-    assert gold_rank(ranking, ("a", 5)) == 3
-    assert gold_rank(ranking, ("c", 1)) is None
+    assert gold_rank(ranking, ("a", (2,))) == 1
+    assert gold_rank(ranking, ("b", (1,))) == 2
+    assert gold_rank(ranking, ("a", (5,))) == 3
+    assert gold_rank(ranking, ("c", (1,))) is None
+
+
+def test_gold_rank_of_several_answering_paragraphs_is_the_first_found() -> None:
+    ranking = [("a", 3), ("a", 5), ("a", 9)]
+    assert gold_rank(ranking, ("a", (9, 5))) == 2
+    assert gold_rank(ranking, ("b", (3,))) is None
+
+
+def test_story_question_may_name_several_paragraphs(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "A?", "lang": "de", "doc": "x", "paragraphs": [5, 9]}\n'
+                    '{"question": "B?", "lang": "en", "doc": "x", "paragraph": 2}\n'
+                    '{"question": "C?", "lang": "en", "answerable": false}\n')
+    golds = [q.gold for q in load_story_questions(path)]
+    assert golds == [("x", (5, 9)), ("x", (2,)), None]
+
+
+def test_story_question_with_empty_paragraph_list_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "A?", "lang": "de", "doc": "x", "paragraphs": []}\n')
+    with pytest.raises(ValueError, match=r"q\.jsonl:1"):
+        load_story_questions(path)
 
 
 def test_malformed_story_line_is_named(tmp_path: Path) -> None:
@@ -64,8 +86,9 @@ def test_story_questions_point_at_existing_paragraphs() -> None:
     assert answerable
     for q in answerable:
         assert q.gold is not None and q.gold[0] == STORY_ID
-        assert 1 <= q.gold[1] <= paragraphs, q.text
-    assert {q.gold[1] for q in answerable if q.gold} == set(range(1, paragraphs + 1))
+        assert all(1 <= p <= paragraphs for p in q.gold[1]), q.text
+        assert len(set(q.gold[1])) == len(q.gold[1]), q.text
+    assert {p for q in answerable if q.gold for p in q.gold[1]} == set(range(1, paragraphs + 1))
 
 
 def test_story_questions_cover_both_languages_and_off_topic() -> None:
@@ -81,7 +104,7 @@ def test_story_questions_cover_both_languages_and_off_topic() -> None:
 def test_story_question_file_is_one_json_object_per_line() -> None:
     for line in STORY_QUESTIONS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        assert set(row) <= {"question", "lang", "doc", "paragraph", "answerable"}
+        assert set(row) <= {"question", "lang", "doc", "paragraph", "paragraphs", "answerable"}
         assert row["question"].strip() and row["lang"]
 
 
