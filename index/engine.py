@@ -136,15 +136,17 @@ class Engine:
             ranking = search.rank(generation, query, dense, keyword, language)
             timings["fusion"] = time.perf_counter() - now
             page = ranking[offset : offset + k]
-            passages = await generation.store.passages([r.passage_id for r in page])
+            wanted = dict.fromkeys(r.passage_id for r in [*page, *ranking[: search.LEAD_DEPTH]])
+            passages = await generation.store.passages(list(wanted))
         hits = tuple(
             search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
             for r in page
             if r.passage_id in passages
         )
+        confidence = search.confidence(ranking, {pid: (p.doc_id, p.paragraph) for pid, p in passages.items()})
         return Answer(
-            question=question, answered=search.answered(ranking, self.config.threshold), hits=hits,
-            shortened=shortened, language=language, timings=timings,
+            question=question, answered=search.answered(confidence, self.config.threshold), hits=hits,
+            shortened=shortened, language=language, timings=timings, confidence=confidence,
         )
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:

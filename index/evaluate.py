@@ -42,7 +42,7 @@ class Outcome:
     question: Question
     rank: int | None  # 1-based rank of the gold paragraph among distinct paragraphs, None if absent
     answered: bool
-    score: float  # score of the top hit
+    confidence: float  # how surely the top hit answers (compared with the threshold)
     top: tuple[str, int] | None  # (document id, paragraph) of the top hit
 
 
@@ -142,8 +142,7 @@ def outcome(question: Question, answer: Answer) -> Outcome:
     ranking = [(hit.doc_id, hit.paragraph) for hit in answer.hits]
     top = ranking[0] if ranking else None
     rank = gold_rank(ranking, question.gold) if question.gold else None
-    score = answer.hits[0].score if answer.hits else 0.0
-    return Outcome(question, rank, answer.answered, score, top)
+    return Outcome(question, rank, answer.answered, answer.confidence, top)
 
 
 async def ask_all(engine: Engine, questions: Sequence[Question]) -> list[Outcome]:
@@ -177,18 +176,20 @@ def metrics_row(name: str, outcomes: Sequence[Outcome]) -> str:
 
 
 def story_report(outcomes: Sequence[Outcome], threshold: float, out: TextIO) -> None:
-    """Off-topic decisions, score margins and every failure of the story set."""
+    """Off-topic decisions, confidence margins and every failure of the story set."""
     answerable = [o for o in outcomes if o.question.gold]
     off_topic = [o for o in outcomes if not o.question.gold]
     declined_ok = sum(not o.answered for o in off_topic)
     wrongly_declined = [o for o in answerable if not o.answered]
+    lost = sum(o.rank == 1 for o in wrongly_declined)
     print(f"story off-topic correctly declined: {declined_ok}/{len(off_topic)}", file=out)
-    print(f"story answerable wrongly declined:  {len(wrongly_declined)}/{len(answerable)}", file=out)
-    if answerable:
-        low = min(o.score for o in answerable)
-        print(f"story lowest answerable score:      {low:.3f} (threshold {threshold:.3f}, "
-              f"margin {low - threshold:+.3f})", file=out)
-    below = [o.score for o in off_topic if o.score < threshold]
+    print(f"story answerable wrongly declined:  {len(wrongly_declined)}/{len(answerable)} "
+          f"({lost} of them with the gold paragraph first)", file=out)
+    above = [o.confidence for o in answerable if o.confidence >= threshold]
+    if above:
+        print(f"story lowest answered confidence:   {min(above):.3f} (threshold {threshold:.3f}, "
+              f"margin {min(above) - threshold:+.3f})", file=out)
+    below = [o.confidence for o in off_topic if o.confidence < threshold]
     if below:
         print(f"story highest declined off-topic:   {max(below):.3f} (margin {threshold - max(below):+.3f})",
               file=out)
@@ -203,7 +204,7 @@ def story_report(outcomes: Sequence[Outcome], threshold: float, out: TextIO) -> 
             why = f"gold {gold} at rank {o.rank or '>10'}, top ¶{o.top[1] if o.top else '-'}"
         else:
             why = "declined, but the top hit is the gold paragraph"
-        print(f"  FAIL [{q.lang}] {q.text!r}: {why} (score {o.score:.3f})", file=out)
+        print(f"  FAIL [{q.lang}] {q.text!r}: {why} (confidence {o.confidence:.3f})", file=out)
 
 
 def print_table(results: dict[str, list[Outcome]], out: TextIO) -> None:

@@ -63,6 +63,7 @@ class Answer:
     shortened: bool = False  # the question was longer than MAX_QUESTION_CHARS and was cut
     language: str = ""  # detected language of the question ("de", "en", "")
     timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per stage
+    confidence: float = 0.0  # how surely hits[0] answers, in [0, 1]; answered: >= the threshold
 
 
 @dataclass(frozen=True)

@@ -9,27 +9,31 @@ Pure, synchronous functions over a loaded ``Generation``; ``Engine.ask`` calls t
 4. ``rank``: each candidate's relevance from its passage vector and its best sentence's vector,
    a small bonus by keyword rank, the relevance calibrated into a score (``ranking.py`` holds the
    formulas and the figures behind them), and the best sentence as the highlight.
-5. ``answered``: the top hit's score reaches the threshold.
+5. ``confidence``: the top passage's best sentence and its lead over the best passage of
+   another paragraph (paragraphs of the first ``LEAD_DEPTH`` candidates are read for that);
+   ``answered``: the confidence reaches the threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import ranking as scoring
 from .generation import Generation
 from .language import guess_language
 from .models import Document, Hit, Passage
-from .ranking import calibrate, order, relevance
+from .ranking import calibrate, relevance, totals
 
 N_DENSE = 30
 N_KEYWORD = 30
 RRF_K = 60
+LEAD_DEPTH = 5  # candidates whose paragraph is read to find the runner-up of another paragraph
 
-__all__ = ["Ranked", "answered", "calibrate", "dense", "guess_language", "hit", "rank", "rrf",
-           "use_keywords"]
+__all__ = ["Ranked", "answered", "calibrate", "confidence", "dense", "guess_language", "hit", "rank",
+           "rrf", "use_keywords"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class Ranked:
     passage_id: int
     score: float  # calibrated, in [0, 1]
     sentence: int  # index of the best sentence within the passage
+    total: float = 0.0  # the ordering value: relevance plus keyword bonus, in cosine units
+    sentence_cosine: float = 0.0  # the best sentence's cosine with the question
+    cross_lingual: bool = False  # the question is in none of the documents' languages
 
 
 def use_keywords(language: str) -> bool:
@@ -74,18 +81,38 @@ def rank(generation: Generation, query: np.ndarray, dense_hits: Sequence[tuple[i
             cosines[pid] = float(vector @ query)
     relevances: dict[int, float] = {}
     best: dict[int, int] = {}
+    best_cosine: dict[int, float] = {}
     for pid in candidates:
         sentences = [float(c) for c in generation.sentence_vectors(pid) @ query]
         best[pid] = int(np.argmax(sentences)) if sentences else 0
+        best_cosine[pid] = sentences[best[pid]] if sentences else cosines[pid]
         relevances[pid] = relevance(cosines[pid], sentences)
     cross = language is not None and language not in {d.language for d in generation.documents}
-    return [Ranked(pid, calibrate(relevances[pid], cross), best[pid])
-            for pid in order(relevances, keyword_ids)]
+    total = totals(relevances, keyword_ids)
+    return [Ranked(pid, calibrate(relevances[pid], cross), best[pid], total[pid], best_cosine[pid], cross)
+            for pid in sorted(total, key=lambda pid: (-total[pid], pid))]
 
 
-def answered(ranking: Sequence[Ranked], threshold: float) -> bool:
-    """Whether the best passage is relevant enough to be presented as the answer."""
-    return bool(ranking) and ranking[0].score >= threshold
+def confidence(ranking: Sequence[Ranked], paragraph_of: Mapping[int, tuple[str, int]]) -> float:
+    """How surely the top passage answers (``ranking.confidence``), in [0, 1].
+
+    ``paragraph_of`` maps passage ids to (document, paragraph) for at least the first
+    ``LEAD_DEPTH`` candidates: the runner-up is the best candidate from another paragraph (windows of
+    one paragraph do not compete); a candidate whose paragraph is unknown counts as another one.
+    With no runner-up the lead is 0.
+    """
+    if not ranking:
+        return 0.0
+    top = ranking[0]
+    where = paragraph_of.get(top.passage_id)
+    runner = next((r for r in ranking[1:] if where is None or paragraph_of.get(r.passage_id) != where), None)
+    lead = top.total - runner.total if runner is not None else 0.0
+    return scoring.confidence(top.sentence_cosine, lead, top.cross_lingual)
+
+
+def answered(value: float, threshold: float) -> bool:
+    """Whether the top passage is sure enough to be presented as the answer."""
+    return value >= threshold
 
 
 def hit(ranked: Ranked, passage: Passage, document: Document) -> Hit:

@@ -108,13 +108,14 @@ def test_story_question_file_is_one_json_object_per_line() -> None:
         assert row["question"].strip() and row["lang"]
 
 
-# Measured with the real model (``python -m index eval``): 39 of 53 answerable story questions have
-# their paragraph first and none is declined; 12 of 14 off-topic questions are declined (the two
-# answered ask about Telegram facts the story lacks: its founding and its encryption protocol).
-# The floors below are those levels minus a small margin.
-MIN_FIRST = 0.70
-MAX_WRONGLY_DECLINED = 2
-MIN_OFF_TOPIC_DECLINED = 0.80
+# Measured with the real model (``python -m index eval``, threshold 0.75 on the answer confidence):
+# 40 of 53 answerable story questions have a gold paragraph first; all 14 off-topic questions are
+# declined, and 9 answerable ones with them (6 of those had the gold paragraph first). The floors
+# below are those levels minus a small margin: one more miss, two more declines, one off-topic
+# question answered (the highest off-topic confidence is 0.012 under the threshold).
+MIN_FIRST = 0.73
+MAX_WRONGLY_DECLINED = 11
+MIN_OFF_TOPIC_DECLINED = 13 / 14
 
 
 @pytest.mark.model

@@ -7,8 +7,10 @@ import pytest
 from index.ranking import (
     CROSS_LINGUAL_LIFT,
     KEYWORD_WEIGHT,
+    LEAD_WEIGHT,
     PASSAGE_WEIGHT,
     calibrate,
+    confidence,
     keyword_bonus,
     order,
     relevance,
@@ -52,3 +54,13 @@ def test_calibration_is_clipped_and_monotonic() -> None:
 def test_cross_lingual_question_is_lifted_by_the_language_gap() -> None:
     assert calibrate(0.80, cross_lingual=True) == pytest.approx(calibrate(0.80 + CROSS_LINGUAL_LIFT))
     assert calibrate(0.80, cross_lingual=True) > calibrate(0.80)
+
+
+def test_confidence_is_the_best_sentence_lifted_by_the_lead() -> None:
+    assert confidence(0.82, 0.0) == pytest.approx(calibrate(0.82))
+    assert confidence(0.82, 0.02) == pytest.approx(calibrate(0.82 + LEAD_WEIGHT * 0.02))
+    assert confidence(0.82, 0.02, cross_lingual=True) == pytest.approx(calibrate(0.86 + LEAD_WEIGHT * 0.02))
+
+
+def test_confidence_never_falls_below_the_best_sentence_for_a_negative_lead() -> None:
+    assert confidence(0.82, -0.05) == pytest.approx(calibrate(0.82))

@@ -9,7 +9,8 @@ import pytest
 from index import Engine
 from index.chunking import paragraph_spans, split_sentences
 from index.language import guess_language, match_expression
-from index.search import calibrate, rrf, use_keywords
+from index.ranking import confidence as sentence_confidence
+from index.search import Ranked, calibrate, confidence, rrf, use_keywords
 
 
 def _paragraphs(corpus_dir: Path) -> list[str]:
@@ -103,3 +104,20 @@ async def test_highlight_is_the_best_sentence_with_correct_offsets(engine: Engin
     assert top.highlight == (start, end)
     assert top.sentence == sentence
     assert top.text[top.highlight[0] : top.highlight[1]] == sentence
+
+
+def _ranked(pid: int, total: float, sentence_cosine: float = 0.85) -> Ranked:
+    return Ranked(pid, calibrate(total), 0, total, sentence_cosine)
+
+
+def test_confidence_measures_the_lead_over_another_paragraph_not_a_window_of_the_same() -> None:
+    ranking = [_ranked(1, 0.86), _ranked(2, 0.859), _ranked(3, 0.83)]
+    same_paragraph = {1: ("story", 4), 2: ("story", 4), 3: ("story", 7)}
+    other_paragraphs = {1: ("story", 4), 2: ("story", 5), 3: ("story", 7)}
+    assert confidence(ranking, same_paragraph) == pytest.approx(sentence_confidence(0.85, 0.03))
+    assert confidence(ranking, other_paragraphs) == pytest.approx(sentence_confidence(0.85, 0.001))
+
+
+def test_confidence_without_a_runner_up_or_candidates() -> None:
+    assert confidence([_ranked(1, 0.9)], {1: ("story", 1)}) == pytest.approx(sentence_confidence(0.85, 0.0))
+    assert confidence([], {}) == 0.0
