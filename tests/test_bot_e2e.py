@@ -353,7 +353,7 @@ async def test_the_command_menu_is_published_in_both_languages(start_bot: StartB
     calls = bot_api.calls_of("setMyCommands")
     assert {call.params.get("language_code") for call in calls} == {None, "de"}
     assert all(
-        [c["command"] for c in call.params["commands"]] == ["start", "help", "sources"] for call in calls
+        [c["command"] for c in call.params["commands"]] == ["start", "help", "sources", "ask"] for call in calls
     )
 
 
