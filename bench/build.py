@@ -105,7 +105,7 @@ async def reloads(config: IndexConfig, real: Embedder, work: Path, passages: int
 async def section(report: Report, config: IndexConfig, embedder: Embedder, work: Path, *,
                   quick: bool) -> None:
     """Add the build and reload figures to ``report``."""
-    seconds, passages, embedded = await cold_build(config, embedder, work, 40 if quick else 300)
+    seconds, passages, embedded = await cold_build(config, embedder, work, 40 if quick else 150)
     texts = (work / "build-corpus" / "synthetic-00001.txt").read_text("utf-8").split("\n\n")
     raw = floor.batch_rate(embedder, texts, 32, query=False, seconds=2.0 if quick else 5.0)
     report.add("build", f"cold build, {passages} passages (real model)",
