@@ -352,9 +352,8 @@ async def test_the_command_menu_is_published_in_both_languages(start_bot: StartB
     await start_bot()
     calls = bot_api.calls_of("setMyCommands")
     assert {call.params.get("language_code") for call in calls} == {None, "de"}
-    assert all(
-        [c["command"] for c in call.params["commands"]] == ["start", "help", "sources", "ask"] for call in calls
-    )
+    menu = ["start", "help", "sources", "ask"]
+    assert all([c["command"] for c in call.params["commands"]] == menu for call in calls)
 
 
 async def test_a_server_refusing_the_command_menu_does_not_stop_the_bot(
