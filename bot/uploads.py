@@ -118,6 +118,8 @@ async def on_remove_button(update: Update, context: Context, data: ConfirmRemove
     removals = features(context).removals
     pending = removals.peek(data.token)
     if pending is None:
+        log.warning("expired or forged removal confirmation from user %s%s", user.id,
+                    "" if is_admin(context, user) else " (not an admin)")
         await query.answer(i18n.text(lang, "expired"))
         return
     if not is_admin(context, user) or pending.admin_id != user.id:
