@@ -52,12 +52,13 @@ def main(argv: list[str] | None = None, engine_factory: EngineFactory | None = N
     """Run a command; returns the process exit code. ``engine_factory`` replaces the real index."""
     args = parse_args(argv)
     from telegram import Update  # imported late: --help stays fast
+    from telegram.error import InvalidToken, TelegramError
 
     from index import IndexError_
 
     from . import i18n, terminal
     from .app import build_application, open_engine
-    from .logs import setup_logging
+    from .logs import REDACTOR, setup_logging
     from .settings import load_settings
 
     setup_logging(args.verbose, quiet=args.command != "run")  # the terminal shows answers, not logs
@@ -81,6 +82,13 @@ def main(argv: list[str] | None = None, engine_factory: EngineFactory | None = N
                 application.run_polling(allowed_updates=Update.ALL_TYPES)
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InvalidToken:  # its message repeats the token
+        print("error: the Bot API server rejected TELEGRAM_BOT_TOKEN; check it with @BotFather",
+              file=sys.stderr)
+        return 2
+    except TelegramError as exc:  # the Bot API server could not be used at start
+        print(f"error: the Bot API server failed: {REDACTOR.redact(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
