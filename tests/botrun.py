@@ -177,6 +177,10 @@ class BotProcess:
         """Send ``sig`` and wait for the process to exit; returns its exit code."""
         if self.process.returncode is None:
             self.process.send_signal(sig)
+        return await self.wait(seconds)
+
+    async def wait(self, seconds: float = TIMEOUT) -> int:
+        """Wait for the process to exit (and its output to be read); returns its exit code."""
         code = await asyncio.wait_for(self.process.wait(), seconds)
         await asyncio.gather(*self._readers)
         return code
