@@ -1,8 +1,9 @@
 """Micro-batching of question encodings.
 
 Questions that arrive within ``wait_ms`` of each other are encoded as one batch in one worker
-thread call; at most one encode runs at a time, and questions arriving meanwhile form the next
-batch. An error in an encode is raised to every question of that batch.
+thread call; a question alone in the queue is encoded at once, without the wait. At most one
+encode runs at a time, and questions arriving meanwhile form the next batch. An error in an
+encode is raised to every question of that batch.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class QueryBatcher:
     async def _run(self) -> None:
         try:
             while self._pending:
-                if self._wait:
-                    await asyncio.sleep(self._wait)  # the collection window
+                if self._wait and len(self._pending) > 1:
+                    # others are asking too: collect a little longer; a lone question goes at once
+                    await asyncio.sleep(self._wait)
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 batch = [(text, fut) for text, fut in batch if not fut.done()]
