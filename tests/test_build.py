@@ -197,25 +197,6 @@ async def test_a_full_disk_during_a_build_leaves_the_old_index_serving(
     assert (await engine.ask("Wer ist Durov?")).hits
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
-async def test_a_read_only_data_folder_leaves_the_old_index_serving(
-    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
-) -> None:
-    old = engine.version
-    (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
-    folders = [engine_config.data_dir, engine_config.data_dir / "generations"]
-    for folder in folders:
-        folder.chmod(0o555)
-    try:
-        with pytest.raises(BuildError):
-            await engine.rebuild()
-    finally:
-        for folder in folders:
-            folder.chmod(0o755)
-    assert engine.version == old
-    assert (await engine.ask("Wer ist Durov?")).hits
-
-
 def _truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
