@@ -77,7 +77,7 @@ async def on_addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     question = addressed_question(message, context.bot.username, context.bot.id)
     if question is None:
         return
-    if not question:
+    if not handlers.is_question(question):
         lang = i18n.language(message.from_user.language_code if message.from_user else None)
         await message.reply_text(i18n.text(lang, "group_hint"), do_quote=is_group(message))
         return

@@ -101,10 +101,16 @@ async def question(update: Update, context: Context) -> None:
     """Answer a text message with the best passages and their sources, and log the question."""
     message = update.effective_message
     text = (message.text or "") if message else ""
-    if not text.strip():
+    if not is_question(text):
         await cannot_do(update, context)
         return
     await answer_question(update, context, text)
+
+
+def is_question(text: str) -> bool:
+    """A text can be searched if it has a letter or digit in any script; empty text, whitespace,
+    only emoji, punctuation or invisible characters cannot."""
+    return any(char.isalnum() for char in text)
 
 
 async def answer_question(update: Update, context: Context, text: str) -> None:
