@@ -13,16 +13,15 @@ import errno
 import html
 import logging
 import os
-import threading
 import tomllib
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import faiss
-import numpy as np
 import pytest
 from botapi import BotApi, Call
+from gated import GatedEmbedder
 from telegram.ext import Application
 
 from bot import i18n, render
@@ -154,22 +153,6 @@ async def test_every_question_is_logged_and_other_messages_are_not(
     assert latency_ms > 0
 
 
-class GatedEmbedder(FakeEmbedder):
-    """The fake embedder, but once ``armed`` every document encoding waits for ``gate``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.armed = False
-        self.gate, self.waiting = threading.Event(), threading.Event()
-
-    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        if self.armed and not query:
-            self.waiting.set()
-            if not self.gate.wait(60):
-                raise TimeoutError("the test never opened the gate")
-        return super().encode(texts, query=query)
-
-
 async def start_blocked_reload(
     start_bot: StartBot, bot_api: BotApi, corpus_dir: Path, admin_id: int
 ) -> tuple[Application, GatedEmbedder]:
@@ -177,10 +160,10 @@ async def start_blocked_reload(
     embedder = GatedEmbedder()
     app = await start_bot(embedder=embedder, threshold=0.0)
     (corpus_dir / "zoo.txt").write_text(NEW_DOCUMENT, encoding="utf-8")
-    embedder.armed = True
+    embedder.arm()
     [started] = await reply_to(bot_api, admin_id, "/reload", language_code="en")
     assert started.plain == i18n.text("en", "reload_started")
-    assert await asyncio.to_thread(embedder.waiting.wait, 30)
+    assert await asyncio.to_thread(embedder.entered.wait, 30)
     assert engine_of(app).rebuilding
     return app, embedder
 
@@ -195,7 +178,7 @@ async def test_an_admin_reloads_while_another_user_asks_and_both_are_answered(
         f"<b>{html.escape(sentence, quote=False)}</b>" in answer.text and f"Absatz {number}" in answer.plain
     )
     assert engine_of(app).rebuilding
-    embedder.gate.set()
+    embedder.release.set()
     [summary] = await bot_api.next_calls("sendMessage", chat_id=admin_id)
     assert "1 added, 0 changed, 0 removed" in summary.plain
     assert f"{len(await engine_of(app).documents())} documents" in summary.plain
@@ -210,7 +193,7 @@ async def test_a_second_reload_while_one_runs_gets_already_reloading(
     _, embedder = await start_blocked_reload(start_bot, bot_api, corpus_dir, admin_id)
     [second] = await reply_to(bot_api, admin_id, "/reload", language_code="en")
     assert second.plain == i18n.text("en", "reload_running")
-    embedder.gate.set()
+    embedder.release.set()
     [summary] = await bot_api.next_calls("sendMessage", chat_id=admin_id)
     assert "1 added" in summary.plain
 

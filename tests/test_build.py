@@ -7,38 +7,16 @@ import errno
 import logging
 import os
 import shutil
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
-import numpy as np
 import pytest
+from gated import GatedEmbedder
 
 from index import BuildError, BuildInProgress, Engine, FakeEmbedder, IndexConfig
 from index.store import Store
 
 ZOO = "Der Pinguin Otto schwimmt jeden Morgen im Becken des Zoos von Hamburg."
-
-
-class GatedEmbedder(FakeEmbedder):
-    """The fake embedder, able to stop (until released) or fail inside an encode call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hold_documents = False
-        self.hold_queries = False
-        self.fail_documents = False
-        self.entered = threading.Event()
-        self.release = threading.Event()
-
-    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        if (self.hold_queries if query else self.hold_documents) and not self.release.is_set():
-            self.entered.set()
-            self.release.wait(timeout=60)  # a safety net: the test releases it explicitly
-        if self.fail_documents and not query:
-            raise RuntimeError("the encoder crashed")
-        return super().encode(texts, query=query)
 
 
 def _document_encodes(embedder: FakeEmbedder) -> int:

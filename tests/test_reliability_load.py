@@ -11,11 +11,8 @@ import asyncio
 import itertools
 import logging
 import signal
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 from botapi import BotApi, Call
 from botrun import (
@@ -29,6 +26,7 @@ from botrun import (
     settings_for,
     write_config,
 )
+from gated import GatedEmbedder
 
 from bot import i18n
 from index import Engine, FakeEmbedder, IndexConfig
@@ -39,27 +37,6 @@ USERS = 50
 QUESTIONS_EACH = 20
 STORY = "durov-telegram.de.txt"
 ZOO = "Der Zoo von Paris bekam im Sommer zwei junge Pandabären.\n\nDie Pfleger füttern sie mit Bambus."
-
-
-class GatedEmbedder(FakeEmbedder):
-    """The fake embedder; once ``armed``, every document encoding waits for ``gate``."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.armed = False
-        self.gate, self.waiting = threading.Event(), threading.Event()
-
-    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        if self.armed and not query:
-            self.waiting.set()
-            if not self.gate.wait(120):
-                raise TimeoutError("the test never opened the gate")
-        return super().encode(texts, query=query)
-
-    def arm(self) -> None:
-        self.gate.clear()
-        self.waiting.clear()
-        self.armed = True
 
 
 def story_questions(corpus: Path) -> list[str]:
@@ -109,11 +86,11 @@ async def reload_while_asked(api: BotApi, engine: Engine, embedder: GatedEmbedde
     api.text(ADMIN, "/reload")
     [started] = await api.next_calls("sendMessage", ADMIN)
     assert started.plain == i18n.text("en", "reload_started")
-    assert await asyncio.to_thread(embedder.waiting.wait, 60)
+    assert await asyncio.to_thread(embedder.entered.wait, 60)
     await counter.reached(counter.count + replies_during)
     assert engine.rebuilding  # those questions were answered while the index was being rebuilt
-    embedder.armed = False
-    embedder.gate.set()
+    embedder.hold_documents = False
+    embedder.release.set()
     [summary] = await api.next_calls("sendMessage", ADMIN)
     return summary
 
