@@ -12,7 +12,8 @@ import contextlib
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -24,6 +25,7 @@ from telegram.ext import (
     BaseHandler,
     CommandHandler,
     MessageHandler,
+    Updater,
     filters,
 )
 from telegram.request import BaseRequest
@@ -34,6 +36,7 @@ from index.usage import UsageLog
 from . import admin, feature_handlers, features, handlers, i18n, render
 from .logs import redact_secret
 from .settings import BotSettings
+from .webhook import WebhookSettings, webhook_arguments
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +137,17 @@ def build_application(
 
 
 @contextlib.asynccontextmanager
-async def running(
-    application: Application, *, poll_timeout: float = 10.0
+async def _lifecycle(
+    application: Application, start_updater: Callable[[Updater], Awaitable[object]]
 ) -> AsyncIterator[Application]:
-    """Run the application with long polling inside an event loop that is already running,
-    in the order ``run_polling`` uses, and shut it down cleanly on exit."""
+    """The steps of ``run_polling`` / ``run_webhook`` inside an event loop that is already running:
+    initialize, post_init, start fetching updates, start; on exit stop and shut down cleanly."""
     await application.initialize()
     try:
         if application.post_init:
             await application.post_init(application)
         assert application.updater is not None
-        await application.updater.start_polling(
-            timeout=dt.timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES)
+        await start_updater(application.updater)
         await application.start()
         try:
             yield application
@@ -158,3 +160,16 @@ async def running(
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+def running(application: Application, *, poll_timeout: float = 10.0) -> AsyncContextManager[Application]:
+    """Run the application with long polling inside a running event loop (tests, benchmarks)."""
+    return _lifecycle(application, lambda updater: updater.start_polling(
+        timeout=dt.timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES))
+
+
+def serving(application: Application, webhook: WebhookSettings) -> AsyncContextManager[Application]:
+    """Run the application in webhook mode inside a running event loop: registers the webhook and
+    serves updates POSTed to ``listen:port/url_path``."""
+    arguments = webhook_arguments(webhook)  # checked before anything starts
+    return _lifecycle(application, lambda updater: updater.start_webhook(**arguments))

@@ -17,9 +17,8 @@ TLS is terminated by the load balancer or a reverse proxy in front of the bot.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -87,28 +86,3 @@ def webhook_arguments(settings: WebhookSettings) -> dict[str, Any]:
 def run_webhook(application: AnyApplication, settings: WebhookSettings) -> None:
     """Serve updates POSTed to ``listen:port/url_path`` until stopped (blocking, like run_polling)."""
     application.run_webhook(**webhook_arguments(settings))
-
-
-@contextlib.asynccontextmanager
-async def serving(application: AnyApplication, settings: WebhookSettings) -> AsyncIterator[AnyApplication]:
-    """``run_webhook``'s steps inside a running event loop (tests, embedding): registers the webhook,
-    listens, processes updates; shuts everything down on exit."""
-    arguments = webhook_arguments(settings)
-    await application.initialize()
-    try:
-        if application.post_init:
-            await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_webhook(**arguments)
-        await application.start()
-        try:
-            yield application
-        finally:
-            if application.updater.running:
-                await application.updater.stop()
-            if application.running:
-                await application.stop()
-    finally:
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)

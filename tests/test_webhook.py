@@ -14,9 +14,9 @@ from botapi import BotApi
 from telegram.ext import Application
 
 from bot.__main__ import main
-from bot.app import build_application
+from bot.app import build_application, serving
 from bot.settings import BotSettings
-from bot.webhook import WebhookSettings, serving, webhook_settings
+from bot.webhook import WebhookSettings, webhook_settings
 from index import ConfigError, Engine, FakeEmbedder, IndexConfig
 
 SECRET = "webhook-secret_0123456789"
