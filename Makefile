@@ -31,7 +31,11 @@ lint: install
 	$(PY) -m ruff check index bot tests bench
 	$(PY) -m mypy index bot
 
-bench: model            ## print the performance table
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+bench: model $(VENV)/.installed-bench   ## print the performance table
 	$(PY) -m bench
 
 clean:
