@@ -1,11 +1,12 @@
 """The peer: txtai over the same model folder, passages and questions, beside our figures.
 
 txtai (pinned in requirements-bench.txt, which `make bench` installs) runs in its own process: it
-indexes the story's passages (as our index holds them) with the same sentence-transformers folder and the e5 prompts, then answers the
-same questions with ``Embeddings.search`` - one user one question at a time, 50 users as 50 threads
-(txtai is synchronous), and its own batching, ``batchsearch`` of 50 questions. txtai returns ids and
-scores only (no content store): it does less per question than the bot, which also runs keyword
-search, fusion, sentence highlighting and rendering.
+indexes the story's passages (as our index holds them) with the same sentence-transformers folder
+and the e5 prompts, then answers the same questions with ``Embeddings.search`` - one user one
+question at a time, 50 users as 50 threads (txtai is synchronous), and its own batching,
+``batchsearch`` of 50 questions. txtai returns ids and scores only (no content store): it does less
+per question than the bot, which also runs keyword search, fusion, sentence highlighting and
+rendering.
 """
 
 from __future__ import annotations
