@@ -1,9 +1,11 @@
 """Incremental builds: corpus folder -> a new, complete generation beside the serving one.
 
-A build loads and chunks the corpus, keeps the ids of unchanged passages, takes every vector it
-can from the embedding cache, encodes only new texts, then writes the generation's files with the
-manifest last. An unchanged corpus (same document hashes, metadata, model and settings) is noticed
-from the fingerprint before any chunking and writes nothing. CPU and file work runs in worker
+A build loads the corpus, takes the passages of every document whose text, language and chunking
+settings are unchanged from the previous generation as they are (ids included), chunks only the
+others (keeping the ids of their unchanged passages), takes every vector it can from the embedding
+cache, encodes only new texts, then writes the generation's files with the manifest last. An
+unchanged corpus (same document hashes, metadata, model and settings) is noticed from the
+fingerprint before any chunking and writes nothing. CPU and file work runs in worker
 threads; the cache is read and written through aiosqlite. Any failure removes the partly written
 folder and raises ``BuildError``; the serving generation is never touched here.
 """
@@ -63,31 +65,47 @@ def fingerprint(sources: list[SourceText], config: IndexConfig, embedder: Embedd
     ]))
 
 
-def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: IndexConfig,
-         embedder: Embedder, prior: dict[tuple[str, int, int, str], int], next_id: int) -> Plan:
-    """Chunk every document and give each passage its id (the old one when unchanged)."""
+def chunking_key(config: IndexConfig, embedder: Embedder) -> list[Any]:
+    """The settings that decide how a text is cut into passages (with the language, per document)."""
+    return [FORMAT, embedder.name, config.max_passage_tokens, config.window_overlap]
+
+
+def _chunk(source: SourceText, config: IndexConfig, embedder: Embedder,
+           prior: dict[tuple[str, int, int, str], int], next_id: int,
+           ) -> tuple[list[tuple[Passage, str]], int]:
+    """Chunk one document; each passage keeps its old id when its place and text are unchanged."""
     max_tokens = min(config.max_passage_tokens, embedder.max_tokens)
+    lang = source.language or "de"
+    out: list[tuple[Passage, str]] = []
+    for chunk in chunk_text(source.text, embedder.count_tokens, max_tokens, config.window_overlap, lang):
+        text_hash = sha256(chunk.text)
+        pid = prior.get((source.id, chunk.paragraph, chunk.window, text_hash))
+        if pid is None:
+            pid, next_id = next_id, next_id + 1
+        sentences = chunk.sentences or ((0, len(chunk.text)),)
+        out.append((Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, sentences), text_hash))
+    return out, next_id
+
+
+def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: IndexConfig,
+         embedder: Embedder, prior: dict[tuple[str, int, int, str], int], next_id: int,
+         reused: dict[str, list[tuple[Passage, str]]] | None = None) -> Plan:
+    """The passages of every document: ``reused`` ones as they are, the others chunked anew."""
     documents: list[Document] = []
     records: list[PassageRecord] = []
     sentence_texts: list[str] = []
     skipped = list(skipped)
     for source in sources:
-        lang = source.language or "de"
-        chunks = chunk_text(source.text, embedder.count_tokens, max_tokens, config.window_overlap, lang)
-        if not chunks:
+        passages = (reused or {}).get(source.id)
+        if not passages:
+            passages, next_id = _chunk(source, config, embedder, prior, next_id)
+        if not passages:
             skipped.append((source.path, "no text to index"))
             continue
-        for chunk in chunks:
-            text_hash = sha256(chunk.text)
-            key = (source.id, chunk.paragraph, chunk.window, text_hash)
-            pid = prior.get(key)
-            if pid is None:
-                pid, next_id = next_id, next_id + 1
-            sentences = chunk.sentences or ((0, len(chunk.text)),)
-            passage = Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, tuple(sentences))
-            records.append(PassageRecord(passage, text_hash, len(sentence_texts), lang))
-            sentence_texts.extend(chunk.text[s:e] for s, e in sentences)
-        documents.append(source.to_document(len(chunks)))
+        for passage, text_hash in passages:
+            records.append(PassageRecord(passage, text_hash, len(sentence_texts), source.language or "de"))
+            sentence_texts.extend(passage.text[s:e] for s, e in passage.sentences)
+        documents.append(source.to_document(len(passages)))
     return Plan(documents, records, sentence_texts, skipped, next_id)
 
 
@@ -204,13 +222,20 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
             version=previous.version,
         ), None
     prior: dict[tuple[str, int, int, str], int] = {}
+    reused: dict[str, list[tuple[Passage, str]]] = {}
     next_id = 1
     if previous is not None:
         async with previous.use():
             keys = await previous.store.passage_keys()
+            if previous.manifest.get("chunking") == chunking_key(config, embedder):
+                old = previous.by_id
+                reused = await previous.store.passages_of([
+                    s.id for s in sources
+                    if s.id in old and (old[s.id].sha256, old[s.id].language) == (s.sha256, s.language)
+                ])
         prior = {(d, p, w, h): pid for pid, d, p, w, h in keys}
         next_id = max([int(previous.manifest.get("next_id", 1)), *(k[0] + 1 for k in keys)])
-    the_plan = await asyncio.to_thread(plan, sources, skipped, config, embedder, prior, next_id)
+    the_plan = await asyncio.to_thread(plan, sources, skipped, config, embedder, prior, next_id, reused)
     await asyncio.to_thread(config.data_dir.mkdir, parents=True, exist_ok=True)
     cache = await EmbeddingCache.open(config.data_dir / "cache.sqlite")
     try:
@@ -220,6 +245,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
         await cache.close()
     meta = {
         "format": FORMAT, "model": embedder.name, "dim": embedder.dim, "fingerprint": mark,
+        "chunking": chunking_key(config, embedder),
         "documents": len(the_plan.documents), "passages": len(the_plan.records),
         "sentences": len(the_plan.sentence_texts), "next_id": the_plan.next_id,
         "index_type": choose_type(config.index_type, len(the_plan.records), config.hnsw_min_passages),

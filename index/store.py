@@ -128,6 +128,16 @@ class Store:
         async with self._db.execute(sql) as cursor:
             return [(r[0], r[1], r[2], r[3], r[4]) async for r in cursor]
 
+    async def passages_of(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[Passage, str]]]:
+        """Each listed document's passages in order, with their text hashes: what a build reuses."""
+        sql = (f"SELECT {_PASSAGE_COLUMNS}, text_sha256 FROM passages "
+               "WHERE doc_id IN (SELECT value FROM json_each(?)) ORDER BY doc_id, paragraph, window_no")
+        found: dict[str, list[tuple[Passage, str]]] = {}
+        async with self._db.execute(sql, (json.dumps(list(doc_ids)),)) as cursor:
+            async for row in cursor:
+                found.setdefault(row[1], []).append((_passage(row), row[6]))
+        return found
+
     async def sentence_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Passage ids (sorted) with the first row and count of their sentence vectors."""
         sql = "SELECT id, sentence_row, sentence_count FROM passages ORDER BY id"
