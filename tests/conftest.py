@@ -161,3 +161,11 @@ def chunked_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(index.build, "chunk_text", counting)
     return texts
+
+
+@pytest.fixture(scope="session")
+def e5_plain(e5_folder: Path) -> object:
+    """The converted folder loaded by sentence-transformers alone, with the on-disk tokenizer as is."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(e5_folder), device="cpu", local_files_only=True)

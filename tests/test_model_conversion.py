@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from e5_reference import EngineReference
+from tokenizers import Tokenizer
 
 from index import ModelError, index_config
 from index.encoder import SentenceEncoder
@@ -50,17 +52,54 @@ def test_token_ids_match_the_engine_on_varied_strings(
     mismatches = []
     for text in texts:
         for prompt in ("", "query: ", "passage: "):
-            ours = e5_encoder.tokenizer(prompt + text, add_special_tokens=False)["input_ids"]
+            ours = e5_encoder.token_ids(prompt + text)
             if ours != e5_reference.token_ids(prompt + text):
                 mismatches.append(prompt + text)
     assert mismatches == []
 
 
+# texts whose mapped form spells a special token that the text itself does not
+SPELLED_SPECIALS = ["＜ｓ＞ Hallo", "Ende＜／ｓ＞", "＜ｍａｓｋ＞ und <s> echt", "<\x07s>", "<s> echt"]
+
+
+@pytest.mark.model
+def test_one_pass_normalization_gives_the_on_disk_tokenizers_ids(
+    e5_encoder: SentenceEncoder, e5_folder: Path
+) -> None:
+    on_disk = Tokenizer.from_file(str(e5_folder / "tokenizer.json"))
+    assert str(e5_encoder.tokenizer.backend_tokenizer.normalizer).count("Replace") == 1
+    texts = varied_strings() + SPELLED_SPECIALS
+    mismatches = []
+    for text in texts:
+        for prompt in ("", "query: ", "passage: "):
+            for special in (False, True):
+                expected = on_disk.encode(prompt + text, add_special_tokens=special).ids
+                if e5_encoder.token_ids(prompt + text, special=special) != expected:
+                    mismatches.append((prompt + text, f"special={special}"))
+        if e5_encoder.count_tokens(text) != len(on_disk.encode(text, add_special_tokens=False).ids):
+            mismatches.append((text, "count"))
+    assert mismatches == []
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("query", [True, False], ids=["query", "passage"])
+def test_one_pass_normalization_keeps_the_plain_models_vectors(
+    e5_encoder: SentenceEncoder, e5_plain: Any, query: bool
+) -> None:
+    texts = varied_strings()[::10] + ["Wer hat Durov festgenommen? " * 120]
+    prompt = "query" if query else "passage"
+    for batch in (texts, SPELLED_SPECIALS[:2] + texts[:3]):  # the second takes the full tokenizer
+        ours = e5_encoder.encode(batch, query=query)
+        theirs = e5_plain.encode(batch, prompt_name=prompt, normalize_embeddings=True, convert_to_numpy=True)
+        cosine = (ours * theirs).sum(axis=1)
+        assert cosine.min() > 0.99999, dict(zip(batch, cosine.tolist(), strict=True))
+
+
 @pytest.mark.model
 def test_special_tokens_frame_every_text(e5_encoder: SentenceEncoder) -> None:
-    ids = e5_encoder.tokenizer("Hallo Welt", add_special_tokens=True)["input_ids"]
+    ids = e5_encoder.token_ids("Hallo Welt", special=True)
     assert (ids[0], ids[-1]) == (0, 2)
-    assert ids[1:-1] == e5_encoder.tokenizer("Hallo Welt", add_special_tokens=False)["input_ids"]
+    assert ids[1:-1] == e5_encoder.token_ids("Hallo Welt")
 
 
 @pytest.mark.model
@@ -106,7 +145,7 @@ def test_a_passage_of_max_tokens_fits_the_model_with_prompt_and_specials(
             high = middle - 1
     text = " ".join(words[:low])
     assert e5_encoder.max_tokens - 8 <= e5_encoder.count_tokens(text) <= e5_encoder.max_tokens
-    full = e5_encoder.tokenizer("passage: " + text, add_special_tokens=True)["input_ids"]
+    full = e5_encoder.token_ids("passage: " + text, special=True)
     assert len(full) <= e5_encoder.max_seq_length
 
 
