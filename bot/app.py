@@ -128,6 +128,11 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
+    else:
+        # getUpdates has its own pool of one connection. On shutdown the updater calls it once more
+        # to confirm what it fetched while the cancelled long poll may still hold that connection,
+        # and a poll torn down mid-flight can keep it checked out: a second one avoids both stalls.
+        builder = builder.get_updates_connection_pool_size(2)
     application = builder.build()
     application.bot_data[handlers.SETTINGS] = settings
     features.install(application, settings)
