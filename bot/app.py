@@ -128,7 +128,7 @@ def build_application(
         builder = builder.request(request)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
-    else:
+    elif request is None:  # python-telegram-bot takes pool sizes only for requests it creates
         # getUpdates has its own pool of one connection. On shutdown the updater calls it once more
         # to confirm what it fetched while the cancelled long poll may still hold that connection,
         # and a poll torn down mid-flight can keep it checked out: a second one avoids both stalls.
