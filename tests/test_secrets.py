@@ -65,7 +65,7 @@ async def test_token_stays_out_of_logs_and_replies_through_faults_and_errors(
 async def test_a_rejected_token_is_reported_without_showing_it(
     bot_api: BotApi, corpus_dir: Path, tmp_path: Path
 ) -> None:
-    wrong = "987654321:AAE-not-the-right-secret_0123456789"
+    wrong = "987654321:TEST-not-the-right-secret"
     env = {**process_env(bot_api, corpus_dir, tmp_path / "data", ADMIN), "TELEGRAM_BOT_TOKEN": wrong}
     bot = await BotProcess.start(env, "--config", str(write_config(tmp_path)), "run")
     code = await bot.wait(60)

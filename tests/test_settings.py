@@ -12,7 +12,7 @@ from bot.app import build_application
 from bot.settings import TELEGRAM_API, BotSettings, load_settings
 from index import ConfigError, IndexConfig
 
-TOKEN = "987654321:AAE-secret_token_value_0123456789xyz"
+TOKEN = "987654321:TEST-secret-token-value"
 
 
 def write_config(tmp_path: Path, bot: str = "", index: str = "") -> Path:
