@@ -17,6 +17,7 @@ from telegram.constants import ParseMode
 from index import BuildError, BuildInProgress, DocumentError, UnknownDocument
 
 from . import handlers, i18n
+from .admin import admin_only
 from .callbacks import CancelRemove, ConfirmRemove, confirm_keyboard
 from .features import Context, engine, features, is_admin, lang_of, settings, usage
 from .followups import labels
@@ -39,11 +40,6 @@ def parse_caption(caption: str | None) -> tuple[str | None, str | None]:
 async def _reply(message: Message, lang: str, key: str, **values: object) -> None:
     text = html.escape(i18n.text(lang, key, **values), quote=False)
     await message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
-async def _refuse(message: Message, lang: str, command: str, user_id: int) -> None:
-    log.warning("refused /%s for non-admin user %s", command, user_id)
-    await _reply(message, lang, "not_admin", command=command)
 
 
 async def on_upload(update: Update, context: Context) -> None:
@@ -83,15 +79,13 @@ async def on_upload(update: Update, context: Context) -> None:
     )
 
 
+@admin_only("remove")
 async def on_remove(update: Update, context: Context) -> None:
     """``/remove <document id>``: ask the admin to confirm with a button."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     lang = lang_of(user)
-    if not is_admin(context, user):
-        await _refuse(message, lang, "remove", user.id)
-        return
     args = context.args or []
     if len(args) != 1:
         await _reply(message, lang, "remove_usage")
@@ -152,14 +146,12 @@ async def on_remove_button(update: Update, context: Context, data: ConfirmRemove
     await query.edit_message_text(html.escape(text, quote=False), parse_mode=ParseMode.HTML)
 
 
+@admin_only("stats")
 async def on_stats(update: Update, context: Context) -> None:
     """``/stats``: questions, users, answered share, latency, feedback, top and unanswered questions."""
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
         return
     lang = lang_of(user)
-    if not is_admin(context, user):
-        await _refuse(message, lang, "stats", user.id)
-        return
     for text in render_stats(await usage(context).stats(), lang):
         await message.reply_text(text, parse_mode=ParseMode.HTML)
