@@ -25,6 +25,7 @@ from .documents import load_corpus, store_upload
 from .embedder import Embedder
 from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
 from .models import Answer, BuildReport, Context, Document
+from .ranking import REFERENCE_QUESTIONS
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class Engine:
         self._lock = asyncio.Lock()
         self._batcher = QueryBatcher(self._encode_questions, config.batch_wait_ms)
         self.last_report: BuildReport | None = None  # of the most recent build, if any
+        self._references: np.ndarray | None = None  # vectors of ranking.REFERENCE_QUESTIONS
+        self._hubs: search.HubReference | None = None  # for the serving generation
 
     def _encode_questions(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts, query=True)
@@ -69,6 +72,7 @@ class Engine:
         else:
             engine = cls(config, embedder)
         name, dim = engine.embedder.name, engine.embedder.dim
+        engine._references = await asyncio.to_thread(engine._encode_questions, list(REFERENCE_QUESTIONS))
         problem = "no index yet"
         current = gen.read_current(config.data_dir)
         if current is not None:
@@ -143,11 +147,22 @@ class Engine:
             for r in page
             if r.passage_id in passages
         )
-        confidence = search.confidence(ranking, {pid: (p.doc_id, p.paragraph) for pid, p in passages.items()})
+        hubs = await self._hub_reference(generation)
+        confidence = search.confidence(
+            ranking, {pid: (p.doc_id, p.paragraph) for pid, p in passages.items()}, hubs)
         return Answer(
             question=question, answered=search.answered(confidence, self.config.threshold), hits=hits,
             shortened=shortened, language=language, timings=timings, confidence=confidence,
         )
+
+    async def _hub_reference(self, generation: gen.Generation) -> search.HubReference:
+        """The hub reference for ``generation`` (the reference questions were encoded at open; the
+        corpus baseline is worked out once per generation)."""
+        if self._hubs is None or self._hubs.generation is not generation:
+            if self._references is None:  # an engine made without ``open``
+                self._references = await asyncio.to_thread(self._encode_questions, list(REFERENCE_QUESTIONS))
+            self._hubs = await asyncio.to_thread(search.HubReference, generation, self._references)
+        return self._hubs
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:
         """Rescan the corpus folder and rebuild incrementally; raise ``BuildInProgress`` if one runs,

@@ -93,7 +93,9 @@ def rank(generation: Generation, query: np.ndarray, dense_hits: Sequence[tuple[i
             for pid in sorted(total, key=lambda pid: (-total[pid], pid))]
 
 
-def confidence(ranking: Sequence[Ranked], paragraph_of: Mapping[int, tuple[str, int]]) -> float:
+def confidence(
+    ranking: Sequence[Ranked], paragraph_of: Mapping[int, tuple[str, int]], hubs: HubReference | None = None
+) -> float:
     """How surely the top passage answers (``ranking.confidence``), in [0, 1].
 
     ``paragraph_of`` maps passage ids to (document, paragraph) for at least the first
@@ -107,7 +109,26 @@ def confidence(ranking: Sequence[Ranked], paragraph_of: Mapping[int, tuple[str, 
     where = paragraph_of.get(top.passage_id)
     runner = next((r for r in ranking[1:] if where is None or paragraph_of.get(r.passage_id) != where), None)
     lead = top.total - runner.total if runner is not None else 0.0
-    return scoring.confidence(top.sentence_cosine, lead, top.cross_lingual)
+    hub = hubs.of(top) if hubs is not None else 0.0
+    return scoring.confidence(top.sentence_cosine, lead, top.cross_lingual, hub)
+
+
+class HubReference:
+    """The content-free reference questions' vectors and one generation's median hubness: made
+    once per generation, used by ``confidence`` to discount hub sentences."""
+
+    def __init__(self, generation: Generation, references: np.ndarray) -> None:
+        self.generation = generation
+        self.references = references
+        self.baseline = scoring.hub_baseline(generation.sentences, references)
+
+    def of(self, ranked: Ranked) -> float:
+        """The hubness of a ranked passage's best sentence (0 if it has no sentence vectors)."""
+        vectors = self.generation.sentence_vectors(ranked.passage_id)
+        if len(vectors) == 0:
+            return 0.0
+        sentence = vectors[min(ranked.sentence, len(vectors) - 1)]
+        return scoring.hubness(sentence, self.references, self.baseline)
 
 
 def answered(value: float, threshold: float) -> bool:

@@ -109,13 +109,13 @@ def test_story_question_file_is_one_json_object_per_line() -> None:
 
 
 # Measured with the real model (``python -m index eval``, threshold 0.75 on the answer confidence):
-# 40 of 53 answerable story questions have a gold paragraph first; all 14 off-topic questions are
-# declined, and 9 answerable ones with them (6 of those had the gold paragraph first). The floors
-# below are those levels minus a small margin: one more miss, two more declines, one off-topic
-# question answered (the highest off-topic confidence is 0.012 under the threshold).
+# 40 of 53 answerable story questions have a gold paragraph first; all off-topic questions are
+# declined (14, plus 14 everyday ones that a boilerplate sentence used to attract), and 13
+# answerable ones with them (8 of those had the gold paragraph first). The floors below are those
+# levels minus a small margin: one more miss, two more declines, one off-topic question answered.
 MIN_FIRST = 0.73
-MAX_WRONGLY_DECLINED = 11
-MIN_OFF_TOPIC_DECLINED = 13 / 14
+MAX_WRONGLY_DECLINED = 15
+MIN_OFF_TOPIC_DECLINED = 27 / 28
 
 
 @pytest.mark.model

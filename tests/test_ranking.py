@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from index import ranking
 from index.ranking import (
     CROSS_LINGUAL_LIFT,
     KEYWORD_WEIGHT,
@@ -64,3 +66,14 @@ def test_confidence_is_the_best_sentence_lifted_by_the_lead() -> None:
 
 def test_confidence_never_falls_below_the_best_sentence_for_a_negative_lead() -> None:
     assert confidence(0.82, -0.05) == pytest.approx(calibrate(0.82))
+
+
+def test_a_hub_sentence_loses_confidence_and_an_ordinary_one_does_not() -> None:
+    references = np.eye(4, dtype=np.float32)[:2]  # two content-free questions
+    corpus = np.array([[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0.8, 0.6], [0.7, 0.7, 0.1, 0.1]], np.float32)
+    baseline = ranking.hub_baseline(corpus, references)
+    hub, ordinary = corpus[3], corpus[0]
+    assert ranking.hubness(hub, references, baseline) > 0 >= ranking.hubness(ordinary, references, baseline)
+    plain = ranking.confidence(0.85, 0.02)
+    assert ranking.confidence(0.85, 0.02, hubness=ranking.hubness(ordinary, references, baseline)) == plain
+    assert ranking.confidence(0.85, 0.02, hubness=ranking.hubness(hub, references, baseline)) < plain
