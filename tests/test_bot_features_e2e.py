@@ -21,7 +21,6 @@ from bot.app import build_application, running
 from bot.settings import BotSettings
 from index import Engine, FakeEmbedder, IndexConfig
 
-TOKEN = "123456:feature-test-token"
 ADMIN, ALICE, BOB = 1001, 2002, 3003
 GROUP = -100500
 QUESTION = "Wo hat Durov die Hotline mit Telegram eingerichtet?"
@@ -33,11 +32,9 @@ EXPIRED = "This answer has expired. Please ask again."
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApi]:
-    server = BotApi(TOKEN)
-    await server.start()
-    yield server
-    await server.stop()
+def api(bot_api: BotApi) -> BotApi:
+    """The shared Bot API stand-in (conftest), under this file's shorter name."""
+    return bot_api
 
 
 @pytest.fixture
@@ -45,7 +42,7 @@ async def app(
     api: BotApi, engine_config: IndexConfig, fake_embedder: FakeEmbedder
 ) -> AsyncIterator[App]:
     settings = BotSettings(
-        index=dataclasses.replace(engine_config, threshold=0.0), token=TOKEN, api_base_url=api.base_url,
+        index=dataclasses.replace(engine_config, threshold=0.0), token=api.token, api_base_url=api.base_url,
         admin_ids=frozenset({ADMIN}), questions_per_minute=LIMIT, max_upload_bytes=MAX_UPLOAD,
     )
 
