@@ -54,7 +54,7 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
     """The sections that share one loaded model and the story's index."""
     from bot.settings import BotSettings
     from index import Engine, load_index_config
-    from index.encoder import load_embedder
+    from index.model.encoder import load_embedder
 
     from . import floor, latency, throughput
 

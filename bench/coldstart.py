@@ -28,7 +28,7 @@ from index import Engine, load_index_config
 marks["import index"] = time.time()
 import sentence_transformers, torch  # noqa: F401
 marks["import torch + sentence-transformers"] = time.time()
-from index.encoder import load_embedder
+from index.model.encoder import load_embedder
 config = load_index_config()
 embedder = load_embedder(config)
 marks["load model"] = time.time()

@@ -86,7 +86,7 @@ def measure(model: str, texts: list[str], questions: list[str], n: int, seconds:
 def section(report: Report, work: Path, *, quick: bool) -> None:
     """Run txtai in a child process and add its figures to ``report``."""
     from index import load_index_config
-    from index.model_prep import prepare_model
+    from index.model.prepare import prepare_model
 
     model = str(prepare_model(load_index_config()))
     job = {"model": model, "texts": passages(work / "story-data"),

@@ -11,7 +11,6 @@ No Telegram here. The bot, the CLI (``python -m index``) and the benchmark use t
 """
 
 from .config import IndexConfig, index_config, load_index_config, load_toml
-from .embedder import Embedder, FakeEmbedder
 from .engine import Engine
 from .errors import (
     BuildError,
@@ -22,6 +21,7 @@ from .errors import (
     ModelError,
     UnknownDocument,
 )
+from .model import Embedder
 from .models import Answer, BuildReport, Context, Document, Hit, Passage
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "DocumentError",
     "Embedder",
     "Engine",
-    "FakeEmbedder",
     "Hit",
     "IndexConfig",
     "IndexError_",

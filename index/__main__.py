@@ -12,13 +12,18 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Embedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int:
+    """Run a command; returns the exit code. ``embedder`` replaces the configured model."""
     parser = argparse.ArgumentParser(prog="python -m index", description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", help="config file (default: config.toml at the project root)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from . import cli  # imported late: --help stays fast
 
-    return cli.run(args)
+    return cli.run(args, embedder)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .concurrency import run_sync
+
 EncodeFn = Callable[[list[str]], np.ndarray]
 
 
@@ -45,7 +47,7 @@ class QueryBatcher:
                 if not batch:
                     continue
                 try:
-                    vectors = await asyncio.to_thread(self._encode_fn, [text for text, _ in batch])
+                    vectors = await run_sync(self._encode_fn, [text for text, _ in batch])
                     if len(vectors) != len(batch):
                         raise RuntimeError(f"encoder returned {len(vectors)} vectors for {len(batch)}")
                 except BaseException as exc:

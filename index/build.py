@@ -12,7 +12,6 @@ folder and raises ``BuildError``; the serving generation is never touched here.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -30,9 +29,10 @@ from tqdm import tqdm
 from . import generation as gen
 from .cache import EmbeddingCache
 from .chunking import chunk_text
+from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import SourceText, load_corpus
-from .embedder import Embedder
+from .model import Embedder
 from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store
 from .vectors import VectorIndex, choose_type
@@ -133,7 +133,7 @@ async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list
                 seen.add(h)
                 missing.append((kind, h, t))
     if missing:
-        fresh = await asyncio.to_thread(encode_missing, embedder, [t for _, _, t in missing], progress)
+        fresh = await run_sync(encode_missing, embedder, [t for _, _, t in missing], progress)
         for kind in kinds:
             new = {h: fresh[i] for i, (k, h, _) in enumerate(missing) if k == kind}
             await cache.put_many(embedder.name, kind, new)
@@ -212,7 +212,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
     Exceptions propagate; the caller turns them into ``BuildError``.
     """
     started = time.perf_counter()
-    sources, skipped = await asyncio.to_thread(load_corpus, config.corpus_dir)
+    sources, skipped = await run_sync(load_corpus, config.corpus_dir)
     mark = fingerprint(sources, config, embedder)
     if previous is not None and previous.manifest.get("fingerprint") == mark:
         return BuildReport(
@@ -235,8 +235,8 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
                 ])
         prior = {(d, p, w, h): pid for pid, d, p, w, h in keys}
         next_id = max([int(previous.manifest.get("next_id", 1)), *(k[0] + 1 for k in keys)])
-    the_plan = await asyncio.to_thread(plan, sources, skipped, config, embedder, prior, next_id, reused)
-    await asyncio.to_thread(config.data_dir.mkdir, parents=True, exist_ok=True)
+    the_plan = await run_sync(plan, sources, skipped, config, embedder, prior, next_id, reused)
+    await run_sync(config.data_dir.mkdir, parents=True, exist_ok=True)
     cache = await EmbeddingCache.open(config.data_dir / "cache.sqlite")
     try:
         kinds = {"passage": [r.passage.text for r in the_plan.records], "sentence": the_plan.sentence_texts}
@@ -251,7 +251,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
         "index_type": choose_type(config.index_type, len(the_plan.records), config.hnsw_min_passages),
         "skipped_chunks": [list(s) for s in the_plan.skipped[len(skipped):]],
     }
-    folder = await asyncio.to_thread(
+    folder = await run_sync(
         write_generation, config.data_dir, the_plan, vectors["passage"], vectors["sentence"], meta
     )
     prev_docs = previous.documents if previous is not None else []

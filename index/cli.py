@@ -1,8 +1,4 @@
-"""``python -m index`` commands: prepare-model, build, search, eval.
-
-The environment variable ``INDEX_FAKE_EMBEDDER=1`` swaps the real model for the deterministic
-``FakeEmbedder``; it exists for the test suite only (fast, no model files needed).
-"""
+"""``python -m index`` commands: prepare-model, build, search, eval."""
 
 from __future__ import annotations
 
@@ -10,15 +6,14 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from .config import IndexConfig, load_index_config
-from .embedder import Embedder, FakeEmbedder
 from .engine import Engine
 from .errors import IndexError_
+from .model import Embedder
 from .models import Answer, BuildReport
 
 
@@ -33,21 +28,18 @@ def configure(args: argparse.Namespace) -> IndexConfig:
     return dataclasses.replace(config, **changes)
 
 
-def _embedder() -> Embedder | None:
-    return FakeEmbedder() if os.environ.get("INDEX_FAKE_EMBEDDER") == "1" else None
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, embedder: Embedder | None = None) -> int:
+    """Run the parsed command (``embedder`` replaces the configured model); returns the exit code."""
     try:
         config = configure(args)
         if args.command == "prepare-model":
-            from . import model_prep
+            from .model import prepare
 
-            return model_prep.main(config)
+            return prepare.main(config)
         if args.command == "build":
-            return asyncio.run(_build(config))
+            return asyncio.run(_build(config, embedder))
         if args.command == "search":
-            return asyncio.run(_search(config, args.k, args.jsonl, sys.stdin, sys.stdout))
+            return asyncio.run(_search(config, embedder, args.k, args.jsonl, sys.stdin, sys.stdout))
         if args.command == "eval":
             try:
                 from . import evaluate
@@ -74,8 +66,8 @@ def summary(report: BuildReport) -> str:
     return "\n".join(lines)
 
 
-async def _build(config: IndexConfig) -> int:
-    engine = await Engine.open(config, _embedder(), build_if_missing=True, progress=True)
+async def _build(config: IndexConfig, embedder: Embedder | None) -> int:
+    engine = await Engine.open(config, embedder, build_if_missing=True, progress=True)
     try:
         report = engine.last_report or await engine.rebuild(progress=True)
     finally:
@@ -113,8 +105,10 @@ def answer_text(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-async def _search(config: IndexConfig, k: int | None, jsonl: bool, lines: TextIO, out: TextIO) -> int:
-    engine = await Engine.open(config, _embedder(), build_if_missing=True, progress=True)
+async def _search(
+    config: IndexConfig, embedder: Embedder | None, k: int | None, jsonl: bool, lines: TextIO, out: TextIO
+) -> int:
+    engine = await Engine.open(config, embedder, build_if_missing=True, progress=True)
     try:
         for line in lines:
             question = line.strip()

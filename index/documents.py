@@ -22,13 +22,13 @@ from pathlib import Path, PurePosixPath
 
 from .errors import DocumentError
 from .extract import SUPPORTED_SUFFIXES, extract_text, html_title
+from .language import guess_language
 from .models import Document
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "SourceText",
     "extract_text",
-    "guess_language",
     "html_title",
     "load_corpus",
     "load_document",
@@ -41,11 +41,6 @@ log = logging.getLogger("index.documents")
 METADATA_KEYS = ("title", "source", "url", "language", "date")
 MAX_TITLE_CHARS = 200
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
-_WORDS = re.compile(r"\w+")
-_STOPWORDS = {
-    "de": frozenset("der die das und ist nicht ein eine zu den von mit sich auf für dem des im".split()),
-    "en": frozenset("the and is not a an to of with on for in that this it was are be by".split()),
-}
 
 
 @dataclass(frozen=True)
@@ -87,14 +82,6 @@ def title_from_name(filename: str) -> str:
     return words[0].upper() + words[1:]
 
 
-def guess_language(text: str) -> str:
-    """``de`` or ``en`` by common words, ``""`` when neither is clear."""
-    words = _WORDS.findall(text[:20_000].lower())
-    counts = {lang: sum(word in stop for word in words) for lang, stop in _STOPWORDS.items()}
-    best = max(counts, key=lambda lang: counts[lang])
-    return best if counts[best] >= 3 and counts[best] > 2 * min(counts.values()) else ""
-
-
 def _clean_field(value: str) -> str:
     return re.sub(r"\s+", " ", "".join(ch for ch in value if unicodedata.category(ch) != "Cc")).strip()
 
@@ -133,7 +120,7 @@ def _source_text(filename: str, data: bytes, meta: dict[str, str]) -> SourceText
         title=(title or title_from_name(filename))[:MAX_TITLE_CHARS],
         source=meta.get("source", ""),
         url=meta.get("url", ""),
-        language=meta.get("language") or guess_language(text),
+        language=meta.get("language") or guess_language(text, sure=True),
         date=meta.get("date", ""),
         path=filename,
         text=text,

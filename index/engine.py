@@ -20,10 +20,11 @@ from . import build as builder
 from . import generation as gen
 from . import search
 from .batcher import QueryBatcher
+from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import load_corpus, store_upload
-from .embedder import Embedder
 from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
+from .model import Embedder
 from .models import Answer, BuildReport, Context, Document
 from .ranking import REFERENCE_QUESTIONS
 
@@ -66,13 +67,13 @@ class Engine:
         corpus first (``progress`` shows a progress bar on stderr).
         """
         if embedder is None:
-            from .encoder import load_embedder
+            from .model.encoder import load_embedder
 
-            engine = cls(config, await asyncio.to_thread(load_embedder, config))
+            engine = cls(config, await run_sync(load_embedder, config))
         else:
             engine = cls(config, embedder)
         name, dim = engine.embedder.name, engine.embedder.dim
-        engine._references = await asyncio.to_thread(engine._encode_questions, list(REFERENCE_QUESTIONS))
+        engine._references = await run_sync(engine._encode_questions, list(REFERENCE_QUESTIONS))
         problem = "no index yet"
         current = gen.read_current(config.data_dir)
         if current is not None:
@@ -131,7 +132,7 @@ class Engine:
             query = await self._batcher.encode(question)
             timings["encode"] = (now := time.perf_counter()) - clock
             language = search.guess_language(question)
-            dense = await asyncio.to_thread(search.dense, generation, query)
+            dense = await run_sync(search.dense, generation, query)
             timings["vector"] = (clock := time.perf_counter()) - now
             keyword: list[int] = []
             if search.use_keywords(language):
@@ -160,8 +161,8 @@ class Engine:
         corpus baseline is worked out once per generation)."""
         if self._hubs is None or self._hubs.generation is not generation:
             if self._references is None:  # an engine made without ``open``
-                self._references = await asyncio.to_thread(self._encode_questions, list(REFERENCE_QUESTIONS))
-            self._hubs = await asyncio.to_thread(search.HubReference, generation, self._references)
+                self._references = await run_sync(self._encode_questions, list(REFERENCE_QUESTIONS))
+            self._hubs = await run_sync(search.HubReference, generation, self._references)
         return self._hubs
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:
@@ -188,18 +189,18 @@ class Engine:
             try:
                 fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim)
             except gen.InvalidGeneration as exc:
-                await asyncio.to_thread(shutil.rmtree, folder, True)
+                await run_sync(shutil.rmtree, folder, True)
                 raise BuildError(f"the new index failed verification: {exc}") from exc
             try:
-                await asyncio.to_thread(gen.publish, self.config.data_dir, fresh.version)
+                await run_sync(gen.publish, self.config.data_dir, fresh.version)
             except OSError as exc:
                 await fresh.retire()
-                await asyncio.to_thread(shutil.rmtree, folder, True)
+                await run_sync(shutil.rmtree, folder, True)
                 raise BuildError(f"cannot switch to the new index: {_reason(exc)}") from exc
             self._generation = fresh
             if previous is not None:
                 await previous.retire()
-            await asyncio.to_thread(gen.prune, self.config.data_dir)
+            await run_sync(gen.prune, self.config.data_dir)
         log.info("index %s: %d documents, %d passages (+%d ~%d -%d, %d embedded) in %.1f s",
                  report.version, report.documents, report.passages, report.added, report.changed,
                  report.removed, report.embedded, report.seconds)
@@ -230,7 +231,7 @@ class Engine:
         if self._lock.locked():
             raise BuildInProgress("a rebuild is already running")
         async with self._lock:
-            path = await asyncio.to_thread(
+            path = await run_sync(
                 store_upload, self.config.corpus_dir, filename, data,
                 title=title, url=url, max_bytes=self.config.max_document_bytes,
             )
@@ -241,7 +242,7 @@ class Engine:
                     reason = dict(report.skipped).get(path.name, "it has no text to index")
                     raise DocumentError(f"the document was not indexed: {reason}")
             except BaseException:
-                await asyncio.to_thread(_remove_files, path)
+                await run_sync(_remove_files, path)
                 if self._serving().by_id.get(path.stem) is not None:
                     await self._rebuild(progress=False)
                 raise
@@ -254,7 +255,7 @@ class Engine:
         async with self._lock:
             document = self._serving().by_id.get(doc_id)
             if document is None:
-                sources, _ = await asyncio.to_thread(load_corpus, self.config.corpus_dir)
+                sources, _ = await run_sync(load_corpus, self.config.corpus_dir)
                 source = next((s for s in sources if s.id == doc_id), None)
                 if source is None:
                     raise UnknownDocument(f"no document with id {doc_id!r}")
@@ -262,13 +263,13 @@ class Engine:
             else:
                 path_name = document.path
             path = self.config.corpus_dir / path_name
-            moved = await asyncio.to_thread(_set_aside, path)
+            moved = await run_sync(_set_aside, path)
             try:
                 report = await self._rebuild(progress=False)
             except BaseException:
-                await asyncio.to_thread(_restore, moved)
+                await run_sync(_restore, moved)
                 raise
-            await asyncio.to_thread(_remove_files_of, moved)
+            await run_sync(_remove_files_of, moved)
             return report
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from .concurrency import run_sync
 from .models import Document
 from .store import Store
 from .vectors import VectorIndex
@@ -157,8 +158,8 @@ class Generation:
                 f"serving needs {model!r} (dim {dim})"
             )
         try:
-            await asyncio.to_thread(check_files, folder, manifest)
-            vectors, sentences = await asyncio.to_thread(_load_arrays, folder)
+            await run_sync(check_files, folder, manifest)
+            vectors, sentences = await run_sync(_load_arrays, folder)
             store = await Store.open(folder / "index.sqlite")
         except InvalidGeneration:
             raise

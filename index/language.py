@@ -61,12 +61,15 @@ def stemmed_text(text: str, language: str) -> str:
     return " ".join(stem_words(words(text), language))
 
 
-def guess_language(text: str) -> str:
-    """``"de"`` or ``"en"`` by a stopword vote, ``""`` when the vote is tied or empty."""
-    tokens = words(text)
+def guess_language(text: str, *, sure: bool = False) -> str:
+    """``"de"`` or ``"en"`` by a stopword vote over the first 20,000 characters, ``""`` when the
+    vote is tied or empty. With ``sure`` (a whole document) the winner needs at least 3 votes and
+    more than twice the other's."""
+    tokens = words(text[:20_000])
     de = sum(t in STOPWORDS["de"] for t in tokens)
     en = sum(t in STOPWORDS["en"] for t in tokens)
-    if de == en:
+    best, other = max(de, en), min(de, en)
+    if best == other or (sure and (best < 3 or best <= 2 * other)):
         return ""
     return "de" if de > en else "en"
 

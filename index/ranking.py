@@ -82,9 +82,8 @@ def totals(relevances: Mapping[int, float], keyword_ids: Sequence[int]) -> dict[
     return {pid: value + bonus.get(pid, 0.0) for pid, value in relevances.items()}
 
 
-def order(relevances: Mapping[int, float], keyword_ids: Sequence[int]) -> list[int]:
-    """Passage ids best first: relevance plus keyword bonus; ties by id for a stable order."""
-    total = totals(relevances, keyword_ids)
+def order(total: Mapping[int, float]) -> list[int]:
+    """Passage ids best first by their ``totals``; ties by id for a stable order."""
     return sorted(total, key=lambda pid: (-total[pid], pid))
 
 

@@ -25,15 +25,14 @@ from . import ranking as scoring
 from .generation import Generation
 from .language import guess_language
 from .models import Document, Hit, Passage
-from .ranking import calibrate, relevance, totals
+from .ranking import calibrate, order, relevance, totals
 
 N_DENSE = 30
 N_KEYWORD = 30
-RRF_K = 60
 LEAD_DEPTH = 5  # candidates whose paragraph is read to find the runner-up of another paragraph
 
 __all__ = ["Ranked", "answered", "calibrate", "confidence", "dense", "guess_language", "hit", "rank",
-           "rrf", "use_keywords"]
+           "use_keywords"]
 
 
 @dataclass(frozen=True)
@@ -50,15 +49,6 @@ class Ranked:
 
 def use_keywords(language: str) -> bool:
     return language == "de"
-
-
-def rrf(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: each list adds 1 / (k + rank) to its items; best first."""
-    scores: dict[int, float] = {}
-    for ranking in rankings:
-        for rank, item in enumerate(ranking, start=1):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def dense(generation: Generation, query: np.ndarray, n: int = N_DENSE) -> list[tuple[int, float]]:
@@ -90,7 +80,7 @@ def rank(generation: Generation, query: np.ndarray, dense_hits: Sequence[tuple[i
     cross = language is not None and language not in {d.language for d in generation.documents}
     total = totals(relevances, keyword_ids)
     return [Ranked(pid, calibrate(relevances[pid], cross), best[pid], total[pid], best_cosine[pid], cross)
-            for pid in sorted(total, key=lambda pid: (-total[pid], pid))]
+            for pid in order(total)]
 
 
 def confidence(

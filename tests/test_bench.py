@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.fakes import FakeEmbedder
 
 from bench import floor, latency, scale, throughput, workload
 from bench.report import Report, percentile
 from bot.settings import BotSettings
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 
 QUESTIONS = [("Was sagt Durov über Kriminelle?", "de"), ("Who is Pavel Durov?", "en")]
 

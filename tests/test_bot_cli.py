@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.fakes import FakeEmbedder
 
 from bot.__main__ import main
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 from index.chunking import paragraph_spans
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,12 +20,12 @@ from typing import Any
 
 import faiss
 import pytest
-from botapi import BotApi, Call
-from gated import GatedEmbedder
+from support.botapi import BotApi, Call
+from support.fakes import FakeEmbedder, GatedEmbedder
 from telegram.ext import Application
 
 from bot import i18n, render
-from index import Engine, FakeEmbedder
+from index import Engine
 from index.chunking import paragraph_spans, split_sentences
 from index.usage import UsageLog
 

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botapi import BOT_USER, BotApi, Call
+from support.botapi import BOT_USER, BotApi, Call
+from support.fakes import FakeEmbedder
 from telegram.ext import Application
 
 from bot.app import build_application, running
 from bot.settings import BotSettings
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 
 ADMIN, ALICE, BOB = 1001, 2002, 3003
 GROUP = -100500

@@ -14,9 +14,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 import pytest
-from gated import GatedEmbedder
+from support.fakes import FakeEmbedder, GatedEmbedder
 
-from index import BuildError, BuildInProgress, Engine, FakeEmbedder, IndexConfig
+from index import BuildError, BuildInProgress, Engine, IndexConfig
 from index.store import Store
 
 ZOO = "Der Pinguin Otto schwimmt jeden Morgen im Becken des Zoos von Hamburg."

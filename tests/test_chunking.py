@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from support.fakes import FakeEmbedder
 
-from index import FakeEmbedder, chunking
+from index import chunking
 from index.chunking import Chunk, chunk_text, paragraph_spans, split_sentences
 from index.documents import load_document
 

@@ -11,12 +11,13 @@ from pathlib import Path
 from index.chunking import paragraph_spans
 
 ROOT = Path(__file__).resolve().parent.parent
+RUNNER = ROOT / "tests" / "support" / "indexrun.py"  # ``python -m index`` with the fake embedder
 
 
 def _run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INDEX_FAKE_EMBEDDER": "1", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "index", *args], input=stdin, capture_output=True, text=True,
+        [sys.executable, str(RUNNER), *args], input=stdin, capture_output=True, text=True,
         cwd=ROOT, env=env, timeout=120, check=False,
     )
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support.fakes import FakeEmbedder
 
-from index import BuildError, DocumentError, Engine, FakeEmbedder, IndexConfig, UnknownDocument
+from index import BuildError, DocumentError, Engine, IndexConfig, UnknownDocument
 
 
 def _names(folder: Path) -> list[str]:

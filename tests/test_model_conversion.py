@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from e5_reference import EngineReference
+from support.e5_reference import EngineReference
 from tokenizers import Tokenizer
 
 from index import ModelError, index_config
-from index.encoder import SentenceEncoder
-from index.model_prep import STAMP, prepare_model
+from index.model.encoder import SentenceEncoder
+from index.model.prepare import STAMP, prepare_model
 
 FRAGMENTS = [
     "Grüße aus München", "Straße", "STRASSE", "Fußgängerübergänge", "Äpfel, Öl und Übermut",

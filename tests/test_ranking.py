@@ -16,6 +16,7 @@ from index.ranking import (
     keyword_bonus,
     order,
     relevance,
+    totals,
 )
 
 
@@ -35,16 +36,16 @@ def test_keyword_bonus_falls_with_rank() -> None:
 
 def test_keyword_rank_breaks_a_near_tie() -> None:
     relevances = {1: 0.850, 2: 0.849}
-    assert order(relevances, []) == [1, 2]
-    assert order(relevances, [2]) == [2, 1]
+    assert order(totals(relevances, [])) == [1, 2]
+    assert order(totals(relevances, [2])) == [2, 1]
 
 
 def test_keyword_rank_does_not_overrule_a_clear_lead() -> None:
-    assert order({1: 0.88, 2: 0.84}, [2]) == [1, 2]
+    assert order(totals({1: 0.88, 2: 0.84}, [2])) == [1, 2]
 
 
 def test_order_of_equal_scores_is_by_id() -> None:
-    assert order({7: 0.8, 3: 0.8, 5: 0.8}, []) == [3, 5, 7]
+    assert order(totals({7: 0.8, 3: 0.8, 5: 0.8}, [])) == [3, 5, 7]
 
 
 def test_calibration_is_clipped_and_monotonic() -> None:

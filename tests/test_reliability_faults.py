@@ -21,8 +21,8 @@ from typing import Any
 import faiss
 import numpy as np
 import pytest
-from botapi import BotApi, Call
-from botrun import (
+from support.botapi import BotApi, Call
+from support.botrun import (
     HOLD_POINTS,
     BotProcess,
     first_block,
@@ -35,10 +35,11 @@ from botrun import (
     watching,
     write_config,
 )
+from support.fakes import FakeEmbedder
 from telegram.request import HTTPXRequest
 
 from bot import i18n
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 from index import build as index_build
 from index.cache import EmbeddingCache
 from index.chunking import paragraph_spans

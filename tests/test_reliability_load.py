@@ -14,8 +14,8 @@ import signal
 from pathlib import Path
 
 import pytest
-from botapi import BotApi, Call
-from botrun import (
+from support.botapi import BotApi, Call
+from support.botrun import (
     BotProcess,
     first_block,
     logged_questions,
@@ -26,10 +26,10 @@ from botrun import (
     settings_for,
     write_config,
 )
-from gated import GatedEmbedder
+from support.fakes import FakeEmbedder, GatedEmbedder
 
 from bot import i18n
-from index import Engine, FakeEmbedder, IndexConfig
+from index import Engine, IndexConfig
 from index.chunking import paragraph_spans, split_sentences
 
 ADMIN = 1001

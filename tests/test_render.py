@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from botapi import parse_html, utf16_len
+from support.botapi import parse_html, utf16_len
 
 from bot import i18n, render
 from bot.split import split_html

@@ -10,29 +10,12 @@ from index import Engine
 from index.chunking import paragraph_spans, split_sentences
 from index.language import guess_language, match_expression
 from index.ranking import confidence as sentence_confidence
-from index.search import Ranked, calibrate, confidence, rrf, use_keywords
+from index.search import Ranked, calibrate, confidence, use_keywords
 
 
 def _paragraphs(corpus_dir: Path) -> list[str]:
     text = (corpus_dir / "durov-telegram.de.txt").read_text(encoding="utf-8")
     return [text[s:e] for s, e in paragraph_spans(text)]
-
-
-def test_rrf_ranks_items_found_by_both_lists_first() -> None:
-    fused = rrf([[1, 2, 3], [3, 4]])
-    assert fused[0][0] == 3
-    assert [item for item, _ in fused] == [3, 1, 2, 4]
-    assert fused[0][1] == pytest.approx(1 / 63 + 1 / 61)
-
-
-def test_rrf_of_one_list_keeps_its_order_and_of_none_is_empty() -> None:
-    assert [item for item, _ in rrf([[5, 9, 2]])] == [5, 9, 2]
-    assert rrf([]) == [] and rrf([[], []]) == []
-
-
-def test_rrf_constant_changes_the_weight_of_rank() -> None:
-    assert rrf([[1, 2]], k=0)[0][1] == pytest.approx(1.0)
-    assert rrf([[1, 2]], k=0)[1][1] == pytest.approx(0.5)
 
 
 @pytest.mark.parametrize(

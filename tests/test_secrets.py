@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botapi import BotApi
-from botrun import BotProcess, process_env, serve, settings_for, watching, write_config
+from support.botapi import BotApi
+from support.botrun import BotProcess, process_env, serve, settings_for, watching, write_config
 
 from bot import i18n
 from bot.settings import bot_settings, parse_token

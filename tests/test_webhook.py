@@ -10,14 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
-from botapi import BotApi
+from support.botapi import BotApi
+from support.fakes import FakeEmbedder
 from telegram.ext import Application
 
 from bot.__main__ import main
 from bot.app import build_application, serving
 from bot.settings import BotSettings
 from bot.webhook import WebhookSettings, webhook_settings
-from index import ConfigError, Engine, FakeEmbedder, IndexConfig
+from index import ConfigError, Engine, IndexConfig
 
 SECRET = "webhook-secret_0123456789"
 ALICE, BOB = 4004, 5005

@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import IndexConfig
-from .errors import ModelError
+from ..config import IndexConfig
+from ..errors import ModelError
 
 log = logging.getLogger(__name__)
 

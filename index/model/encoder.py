@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ..config import IndexConfig
+from ..errors import ModelError
 from .char_map import CharMap, char_map_of
-from .config import IndexConfig
-from .errors import ModelError
-from .model_prep import STAMP, prepare_model
+from .prepare import STAMP, prepare_model
 
 _IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
                    "modules.json", STAMP)

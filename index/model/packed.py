@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
+from ..errors import ModelError
 
 MAGIC = b"E5S1"
 Q4_BLOCK_BYTES = 18  # fp16 scale + 16 bytes holding 32 nibbles

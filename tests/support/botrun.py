@@ -22,13 +22,14 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import numpy as np  # noqa: E402
+from support.fakes import FakeEmbedder  # noqa: E402
 
-from index import Engine, FakeEmbedder, IndexConfig  # noqa: E402
+from index import Engine, IndexConfig  # noqa: E402
 
 TIMEOUT = 30.0
 HOLD_POINTS = ("encode", "write", "publish")
