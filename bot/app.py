@@ -30,8 +30,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.querylog import QueryLog
 from index import Engine, IndexConfig
-from index.usage import UsageLog
 
 from . import admin, feature_handlers, features, handlers, i18n, render
 from .logs import redact_secret
@@ -98,7 +98,7 @@ def build_application(
     async def post_init(application: Application) -> None:
         engine = await engine_factory(settings.index)
         try:
-            usage = await UsageLog.open(settings.index.data_dir)
+            usage = await QueryLog.open(settings.index.data_dir)
         except BaseException:
             await engine.close()
             raise

@@ -14,8 +14,8 @@ from telegram import Update, User
 from telegram.constants import ParseMode
 from telegram.ext import Application, ContextTypes
 
+from bot.querylog import QueryLog
 from index import Engine
-from index.usage import UsageLog
 
 from . import i18n
 from .cache import AnswerCache
@@ -50,7 +50,7 @@ def engine(context: Context) -> Engine:
     return context.bot_data["engine"]
 
 
-def usage(context: Context) -> UsageLog:
+def usage(context: Context) -> QueryLog:
     return context.bot_data["usage"]
 
 

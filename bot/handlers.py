@@ -14,8 +14,8 @@ from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParame
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.querylog import QueryLog
 from index import Answer, Engine
-from index.usage import UsageLog
 
 from . import followups, i18n, render
 from .features import over_limit
@@ -35,8 +35,8 @@ def engine_of(context: Context) -> Engine:
     return engine
 
 
-def usage_of(context: Context) -> UsageLog:
-    usage: UsageLog = context.bot_data[USAGE]
+def usage_of(context: Context) -> QueryLog:
+    usage: QueryLog = context.bot_data[USAGE]
     return usage
 
 

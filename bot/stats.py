@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from index.usage import UsageStats
+from bot.querylog import UsageStats
 
 from . import i18n
 from .render import Block, Span, shorten, to_messages

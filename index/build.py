@@ -27,11 +27,11 @@ import numpy as np
 from tqdm import tqdm
 
 from . import generation as gen
-from .cache import EmbeddingCache
 from .chunking import chunk_text
 from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import SourceText, load_corpus
+from .embedding_cache import EmbeddingCache
 from .model import Embedder
 from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store

@@ -1,12 +1,17 @@
-"""Numbered schema migrations for the index's two SQLite databases.
+"""Numbered schema migrations, and the one runner every SQLite file of the bot uses.
 
-Each migration is a function ``mNNN_what`` returning the SQL script that takes the schema one step
-further. A ``migrations`` table records the names already applied, so each runs once, in order:
+A migration is a function ``mNNN_what`` returning the SQL script that takes the schema one step
+further. The runner applies, in order, those a file has not had, each in one transaction together
+with its row in the file's ``migrations`` table (name, time), so a failing migration leaves the
+file as it was. The files:
 
 - ``GENERATION``: ``generations/<version>/index.sqlite`` (documents, passages, keyword index); a
   generation file is written once by a build and read-only afterwards, so its migrations run when
   it is created, and a generation missing one is rebuilt rather than served.
 - ``CACHE``: ``cache.sqlite`` (embedding cache), migrated whenever it is opened.
+- the bot's query log (``bot/querylog.py``), migrated whenever it is opened. Query logs written
+  before the ``migrations`` table counted their migrations in ``PRAGMA user_version``; those are
+  taken as applied.
 """
 
 from __future__ import annotations
@@ -14,8 +19,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-
-import aiosqlite
+from pathlib import Path
 
 Migration = Callable[[], str]
 
@@ -72,42 +76,54 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _script(migration: Migration) -> str:
+    """The migration and its record as one transaction."""
+    name = migration.__name__.replace("'", "''")
+    return (f"BEGIN;\n{migration()}\n;INSERT INTO migrations VALUES ('{name}', '{_now()}');\nCOMMIT;")
+
+
+def _adopted(user_version: int, migrations: Sequence[Migration]) -> list[tuple[str, str]]:
+    """Rows for the migrations an older file counted in ``user_version``."""
+    return [(m.__name__, _now()) for m in migrations[:user_version]]
+
+
 def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
-    """Apply the migrations ``conn`` has not seen yet; return their names."""
+    """Apply the migrations ``conn`` has not had yet; return their names."""
+    fresh = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone() is None
     conn.execute(_TABLE)
+    if fresh:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        conn.executemany("INSERT INTO migrations VALUES (?, ?)", _adopted(version, migrations))
+    conn.commit()
     done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     applied = []
     for migration in migrations:
         if migration.__name__ in done:
             continue
-        conn.executescript(migration())
-        conn.execute("INSERT INTO migrations VALUES (?, ?)", (migration.__name__, _now()))
-        conn.commit()
+        try:
+            conn.executescript(_script(migration))
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
         applied.append(migration.__name__)
     return applied
 
 
-async def migrate_async(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> list[str]:
-    """``migrate`` for an aiosqlite connection."""
-    await db.execute(_TABLE)
-    async with db.execute("SELECT name FROM migrations") as cursor:
-        done = {row[0] async for row in cursor}
-    applied = []
-    for migration in migrations:
-        if migration.__name__ in done:
-            continue
-        await db.executescript(migration())
-        await db.execute("INSERT INTO migrations VALUES (?, ?)", (migration.__name__, _now()))
-        await db.commit()
-        applied.append(migration.__name__)
-    return applied
+def migrate_file(path: Path, migrations: Sequence[Migration]) -> list[str]:
+    """``migrate`` on the file at ``path`` (created if missing), for callers that then open it with
+    aiosqlite: run it through ``run_sync``. ``sqlite3.DatabaseError`` if the file is damaged."""
+    conn = sqlite3.connect(path)
+    try:
+        return migrate(conn, migrations)
+    finally:
+        conn.close()
 
 
-async def pending_async(db: aiosqlite.Connection, migrations: Sequence[Migration]) -> list[str]:
+def pending(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
     """Names of the migrations a (read-only) database has not had."""
     try:
-        async with db.execute("SELECT name FROM migrations") as cursor:
-            done = {row[0] async for row in cursor}
+        done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
     except sqlite3.DatabaseError:
         done = set()
     return [m.__name__ for m in migrations if m.__name__ not in done]

@@ -17,6 +17,7 @@ import aiosqlite
 import numpy as np
 
 from . import language, migrations
+from .concurrency import run_sync
 from .models import Document, Passage
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,14 @@ def write_store(path: Path, documents: Sequence[Document], records: Iterable[Pas
         conn.close()
 
 
+def _pending(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return migrations.pending(conn, migrations.GENERATION)
+    finally:
+        conn.close()
+
+
 def _passage(row: Sequence) -> Passage:
     return Passage(
         id=row[0], doc_id=row[1], paragraph=row[2], window=row[3], text=row[4],
@@ -79,19 +88,21 @@ def _document(row: Sequence) -> Document:
 class Store:
     """Read access to one generation's database."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
+        self.path = path
 
     @classmethod
     async def open(cls, path: Path) -> Store:
         db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
-        return cls(db)
+        return cls(db, path)
 
     async def close(self) -> None:
         await self._db.close()
 
     async def pending_migrations(self) -> list[str]:
-        return await migrations.pending_async(self._db, migrations.GENERATION)
+        """The generation migrations this file lacks (read through a read-only connection)."""
+        return await run_sync(_pending, self.path)
 
     async def count(self) -> int:
         async with self._db.execute("SELECT count(*) FROM passages") as cursor:

@@ -25,9 +25,9 @@ from support.fakes import FakeEmbedder, GatedEmbedder
 from telegram.ext import Application
 
 from bot import i18n, render
+from bot.querylog import QueryLog
 from index import Engine
 from index.chunking import paragraph_spans, split_sentences
-from index.usage import UsageLog
 
 StartBot = Callable[..., Awaitable[Application]]
 ALICE, BOB = 2002, 3003
@@ -48,8 +48,8 @@ def engine_of(app: Application) -> Engine:
     return engine
 
 
-def usage_of(app: Application) -> UsageLog:
-    usage: UsageLog = app.bot_data["usage"]
+def usage_of(app: Application) -> QueryLog:
+    usage: QueryLog = app.bot_data["usage"]
     return usage
 
 

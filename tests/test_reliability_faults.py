@@ -41,8 +41,8 @@ from telegram.request import HTTPXRequest
 from bot import i18n
 from index import Engine, IndexConfig
 from index import build as index_build
-from index.cache import EmbeddingCache
 from index.chunking import paragraph_spans
+from index.embedding_cache import EmbeddingCache
 
 ADMIN, ALICE = 1001, 2002
 STORY = "durov-telegram.de.txt"

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from index import migrations
-from index.cache import EmbeddingCache
+from index.embedding_cache import EmbeddingCache
 from index.models import Document, Passage
 from index.store import PassageRecord, Store, write_store
 
@@ -72,11 +72,33 @@ async def test_cache_migrations_run_once_across_opens(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite"
     cache = await EmbeddingCache.open(path)
     await cache.close()
-    async with aiosqlite.connect(path) as db:
-        assert await migrations.migrate_async(db, migrations.CACHE) == []
-        assert await migrations.pending_async(db, migrations.CACHE) == []
-        async with db.execute("SELECT count(*) FROM migrations") as cursor:
-            assert (await cursor.fetchone()) == (len(migrations.CACHE),)
+    assert migrations.migrate_file(path, migrations.CACHE) == []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert migrations.pending(db, migrations.CACHE) == []
+        assert db.execute("SELECT count(*) FROM migrations").fetchone() == (len(migrations.CACHE),)
+
+
+def test_a_failing_migration_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    def m002_broken() -> str:
+        return "CREATE TABLE half (id INTEGER); INSERT INTO no_such_table VALUES (1);"
+
+    path = tmp_path / "x.sqlite"
+    migrations.migrate_file(path, migrations.CACHE)
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        migrations.migrate_file(path, [*migrations.CACHE, m002_broken])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert migrations.pending(db, [*migrations.CACHE, m002_broken]) == ["m002_broken"]
+    assert "half" not in tables and "embeddings" in tables
+
+
+def test_a_file_counting_migrations_in_user_version_keeps_them_applied(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.executescript(migrations.m001_embedding_cache() + "; PRAGMA user_version = 1;")
+    assert migrations.migrate_file(path, migrations.CACHE) == []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert migrations.pending(db, migrations.CACHE) == []
 
 
 async def test_store_reports_pending_migrations_of_an_old_schema(tmp_path: Path) -> None:

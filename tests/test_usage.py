@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 from pathlib import Path
 
-import aiosqlite
-import pytest
-
-from index.usage import MIGRATIONS, UsageLog, m001_questions, migrate
+from bot.querylog import MIGRATIONS, QueryLog, m001_questions
+from index import migrations
 
 
 async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path: Path) -> None:
-    log = await UsageLog.open(tmp_path)
+    log = await QueryLog.open(tmp_path)
     try:
         first = await log.record_question(
             user_id=42,
@@ -48,7 +48,7 @@ async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path
 
 
 async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Path) -> None:
-    log = await UsageLog.open(tmp_path)
+    log = await QueryLog.open(tmp_path)
     await log.record_question(
         user_id=1,
         chat_id=1,
@@ -59,41 +59,39 @@ async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Pat
         latency_ms=1.0,
     )
     await log.close()
-    log = await UsageLog.open(tmp_path)
+    log = await QueryLog.open(tmp_path)
     try:
         assert await log.question_count() == 1
-        async with log.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None and row[0] == len(MIGRATIONS)
+        async with log.db.execute("SELECT name FROM migrations ORDER BY name") as cursor:
+            applied = [row[0] for row in await cursor.fetchall()]
+        assert applied == [m.__name__ for m in MIGRATIONS]
     finally:
         await log.close()
 
 
-async def test_a_new_migration_runs_on_an_old_file(tmp_path: Path) -> None:
-    async def m002_extra(db: aiosqlite.Connection) -> None:
-        await db.execute("CREATE TABLE extra (id INTEGER PRIMARY KEY)")
+def test_a_new_migration_runs_on_an_old_file(tmp_path: Path) -> None:
+    def m002_extra() -> str:
+        return "CREATE TABLE extra (id INTEGER PRIMARY KEY)"
 
-    async with aiosqlite.connect(tmp_path / "usage.db", isolation_level=None) as db:
-        assert await migrate(db, [m001_questions]) == 1
-        assert await migrate(db, [m001_questions, m002_extra]) == 2
-        assert await migrate(db, [m001_questions, m002_extra]) == 2
-        async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") as cursor:
-            tables = [row[0] for row in await cursor.fetchall()]
+    path = tmp_path / "usage.db"
+    assert migrations.migrate_file(path, [m001_questions]) == ["m001_questions"]
+    assert migrations.migrate_file(path, [m001_questions, m002_extra]) == ["m002_extra"]
+    assert migrations.migrate_file(path, [m001_questions, m002_extra]) == []
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     assert "questions" in tables and "extra" in tables
 
 
-async def test_a_failing_migration_leaves_the_file_at_its_old_version(tmp_path: Path) -> None:
-    async def m002_broken(db: aiosqlite.Connection) -> None:
-        await db.execute("CREATE TABLE half (id INTEGER)")
-        raise RuntimeError("migration failed")
-
-    async with aiosqlite.connect(tmp_path / "usage.db", isolation_level=None) as db:
-        await migrate(db, [m001_questions])
-        with pytest.raises(RuntimeError, match="migration failed"):
-            await migrate(db, [m001_questions, m002_broken])
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        async with db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half'") as cursor:
-            half = await cursor.fetchone()
-    assert row is not None and row[0] == 1
-    assert half is not None and half[0] == 0
+async def test_a_query_log_that_counted_migrations_in_user_version_is_opened_with_its_questions(
+    tmp_path: Path,
+) -> None:
+    with contextlib.closing(sqlite3.connect(tmp_path / "usage.db")) as db:
+        db.executescript(m001_questions() + MIGRATIONS[1]() + "; PRAGMA user_version = 2;")
+        db.execute("INSERT INTO questions (created, chat_type, question, passage_ids, answered, latency_ms)"
+                   " VALUES (1, 'private', 'Wer ist Durov?', '[1]', 1, 5)")
+        db.commit()
+    log = await QueryLog.open(tmp_path)
+    try:
+        assert await log.question_count() == 1
+    finally:
+        await log.close()

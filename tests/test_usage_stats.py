@@ -9,20 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from index.usage import UsageLog
+from bot.querylog import QueryLog
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC).timestamp()
 HOUR, DAY = 3600.0, 86400.0
 
 
 @pytest.fixture
-async def usage(tmp_path: Path) -> AsyncIterator[UsageLog]:
-    log = await UsageLog.open(tmp_path)
+async def usage(tmp_path: Path) -> AsyncIterator[QueryLog]:
+    log = await QueryLog.open(tmp_path)
     yield log
     await log.close()
 
 
-async def ask(usage: UsageLog, question: str, *, at: float, user: int = 1, answered: bool = True,
+async def ask(usage: QueryLog, question: str, *, at: float, user: int = 1, answered: bool = True,
               latency: float = 100.0, passages: tuple[int, ...] = (3, 1)) -> int:
     query_id = await usage.record_question(
         user_id=user, chat_id=user, chat_type="private", question=question, passage_ids=passages,
@@ -32,18 +32,18 @@ async def ask(usage: UsageLog, question: str, *, at: float, user: int = 1, answe
     return query_id
 
 
-async def feedback_rows(usage: UsageLog) -> list[tuple[int, int, int, str, str]]:
+async def feedback_rows(usage: QueryLog) -> list[tuple[int, int, int, str, str]]:
     async with usage.db.execute("SELECT query_id, user_id, vote, question, passage_ids FROM feedback") as cur:
         return [tuple(row) for row in await cur.fetchall()]
 
 
-async def test_vote_is_stored_with_question_and_passages(usage: UsageLog) -> None:
+async def test_vote_is_stored_with_question_and_passages(usage: QueryLog) -> None:
     query_id = await ask(usage, "Wo wurde Durov festgenommen?", at=NOW)
     assert await usage.record_vote(query_id, 7, 1) == "recorded"
     assert await feedback_rows(usage) == [(query_id, 7, 1, "Wo wurde Durov festgenommen?", "[3, 1]")]
 
 
-async def test_pressing_again_changes_the_vote_without_duplicating(usage: UsageLog) -> None:
+async def test_pressing_again_changes_the_vote_without_duplicating(usage: QueryLog) -> None:
     query_id = await ask(usage, "Wer?", at=NOW)
     assert await usage.record_vote(query_id, 7, 1) == "recorded"
     assert await usage.record_vote(query_id, 7, -1) == "changed"
@@ -52,18 +52,18 @@ async def test_pressing_again_changes_the_vote_without_duplicating(usage: UsageL
     assert sorted((r[1], r[2]) for r in await feedback_rows(usage)) == [(7, -1), (8, 1)]
 
 
-async def test_vote_on_unknown_question_is_not_stored(usage: UsageLog) -> None:
+async def test_vote_on_unknown_question_is_not_stored(usage: QueryLog) -> None:
     assert await usage.record_vote(12345, 7, 1) is None
     assert await feedback_rows(usage) == []
 
 
-async def test_vote_must_be_plus_or_minus_one(usage: UsageLog) -> None:
+async def test_vote_must_be_plus_or_minus_one(usage: QueryLog) -> None:
     query_id = await ask(usage, "Wer?", at=NOW)
     with pytest.raises(ValueError):
         await usage.record_vote(query_id, 7, 0)
 
 
-async def test_logged_question_is_found_by_id(usage: UsageLog) -> None:
+async def test_logged_question_is_found_by_id(usage: QueryLog) -> None:
     query_id = await ask(usage, "Wann?", at=NOW, user=5, answered=False, passages=(9,))
     found = await usage.question(query_id)
     assert found is not None
@@ -71,7 +71,7 @@ async def test_logged_question_is_found_by_id(usage: UsageLog) -> None:
     assert await usage.question(query_id + 1) is None
 
 
-async def test_stats_count_today_week_users_and_answered_share(usage: UsageLog) -> None:
+async def test_stats_count_today_week_users_and_answered_share(usage: QueryLog) -> None:
     await ask(usage, "a", at=NOW - HOUR, user=1)
     await ask(usage, "b", at=NOW - 2 * HOUR, user=2, answered=False)
     await ask(usage, "c", at=NOW - 3 * DAY, user=2)
@@ -81,7 +81,7 @@ async def test_stats_count_today_week_users_and_answered_share(usage: UsageLog) 
     assert (stats.answered_week, stats.unanswered_week) == (2, 1)
 
 
-async def test_stats_latency_median_and_p95_by_nearest_rank(usage: UsageLog) -> None:
+async def test_stats_latency_median_and_p95_by_nearest_rank(usage: QueryLog) -> None:
     latencies = [float(v) for v in range(10, 210, 10)]  # 20 values
     for value in latencies:
         await ask(usage, "q", at=NOW - HOUR, latency=value)
@@ -91,14 +91,14 @@ async def test_stats_latency_median_and_p95_by_nearest_rank(usage: UsageLog) -> 
     assert stats.latency_p95_ms == ordered[18]
 
 
-async def test_stats_without_questions_have_no_latency(usage: UsageLog) -> None:
+async def test_stats_without_questions_have_no_latency(usage: QueryLog) -> None:
     stats = await usage.stats(now=NOW)
     assert stats.questions_week == 0
     assert stats.latency_median_ms is None and stats.latency_p95_ms is None
     assert stats.top_questions == () and stats.recent_unanswered == ()
 
 
-async def test_stats_votes_top_questions_and_recent_unanswered(usage: UsageLog) -> None:
+async def test_stats_votes_top_questions_and_recent_unanswered(usage: QueryLog) -> None:
     first = await ask(usage, "Wer ist Durov?", at=NOW - 5 * HOUR)
     await ask(usage, "wer ist durov?", at=NOW - 4 * HOUR)
     await ask(usage, "Wer ist Durov?", at=NOW - 3 * HOUR)
@@ -116,8 +116,8 @@ async def test_stats_votes_top_questions_and_recent_unanswered(usage: UsageLog) 
 
 
 def test_stats_render_escapes_questions_and_names_the_figures() -> None:
+    from bot.querylog import UsageStats
     from bot.stats import render_stats
-    from index.usage import UsageStats
 
     stats = UsageStats(
         questions_today=2, questions_week=4, users_week=3, answered_week=3, unanswered_week=1,

@@ -15,6 +15,7 @@ import aiosqlite
 import numpy as np
 
 from . import migrations
+from .concurrency import run_sync
 
 _CHUNK = 500  # ids per query, below SQLite's parameter limit
 log = logging.getLogger(__name__)
@@ -63,10 +64,5 @@ class EmbeddingCache:
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
-    db = await aiosqlite.connect(path)
-    try:
-        await migrations.migrate_async(db, migrations.CACHE)
-    except BaseException:
-        await db.close()
-        raise
-    return db
+    await run_sync(migrations.migrate_file, path, migrations.CACHE)
+    return await aiosqlite.connect(path)

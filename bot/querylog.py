@@ -1,32 +1,34 @@
-"""The query log: every question asked, what it found, whether it was answered, how fast.
+"""The query log: every question asked, what it found, whether it was answered, how fast, and
+the 👍 / 👎 feedback on answers.
 
-One SQLite file (``usage.db`` in the data folder) through aiosqlite, with numbered migrations run
-at open; its schema version is SQLite's ``user_version``. Only questions are stored with their
-text; user ids are stored, names are not. No Telegram here: callers pass plain ids.
+One SQLite file (``usage.db`` in the data folder) through aiosqlite, with numbered migrations
+(``index.migrations``) run at open. Only questions are stored with their text; user ids are
+stored, names are not. No Telegram here: callers pass plain ids.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
 
+from index import migrations
+from index.concurrency import run_sync
+
 FILENAME = "usage.db"
 log = logging.getLogger(__name__)
 
 
-async def m001_questions(db: aiosqlite.Connection) -> None:
-    await db.execute(
-        """
+def m001_questions() -> str:
+    return """
         CREATE TABLE questions (
             id INTEGER PRIMARY KEY,
             created REAL NOT NULL,          -- unix time
@@ -39,16 +41,14 @@ async def m001_questions(db: aiosqlite.Connection) -> None:
             answered INTEGER NOT NULL,      -- 0: "not in the story"
             shortened INTEGER NOT NULL DEFAULT 0,
             latency_ms REAL NOT NULL
-        )
-        """
-    )
-    await db.execute("CREATE INDEX questions_created ON questions (created)")
-    await db.execute("CREATE INDEX questions_user ON questions (user_id, created)")
+        );
+        CREATE INDEX questions_created ON questions (created);
+        CREATE INDEX questions_user ON questions (user_id, created);
+    """
 
 
-async def m002_feedback(db: aiosqlite.Connection) -> None:
-    await db.execute(
-        """
+def m002_feedback() -> str:
+    return """
         CREATE TABLE feedback (
             id INTEGER PRIMARY KEY,
             query_id INTEGER NOT NULL REFERENCES questions(id),
@@ -59,14 +59,12 @@ async def m002_feedback(db: aiosqlite.Connection) -> None:
             created REAL NOT NULL,
             updated REAL NOT NULL,
             UNIQUE (query_id, user_id)      -- pressing again changes the vote
-        )
-        """
-    )
-    await db.execute("CREATE INDEX feedback_updated ON feedback (updated)")
+        );
+        CREATE INDEX feedback_updated ON feedback (updated);
+    """
 
 
-Migration = Callable[[aiosqlite.Connection], Awaitable[None]]
-MIGRATIONS: list[Migration] = [m001_questions, m002_feedback]
+MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback)
 
 
 @dataclass(frozen=True)
@@ -98,26 +96,6 @@ class UsageStats:
     recent_unanswered: tuple[tuple[str, float], ...]  # (question, unix time), newest first
 
 
-async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    """Run the migrations newer than the file's ``user_version``; return the new version."""
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    version = int(row[0]) if row else 0
-    for number, migration in enumerate(migrations, start=1):
-        if number <= version:
-            continue
-        await db.execute("BEGIN")
-        try:
-            await migration(db)
-            await db.execute(f"PRAGMA user_version = {number}")
-            await db.commit()
-        except BaseException:
-            await db.rollback()
-            raise
-        version = number
-    return version
-
-
 async def _connect(path: Path) -> aiosqlite.Connection:
     """Connect, check the file's integrity and run the migrations; ``sqlite3.DatabaseError`` if damaged."""
     db = await aiosqlite.connect(path, isolation_level=None)
@@ -128,7 +106,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
             problems = [str(row[0]) for row in await cursor.fetchall()]
         if problems != ["ok"]:
             raise sqlite3.DatabaseError("; ".join(problems[:3]))
-        await migrate(db)
+        await run_sync(migrations.migrate_file, path, MIGRATIONS)
     except BaseException:
         await db.close()
         raise
@@ -143,21 +121,21 @@ def _set_aside(path: Path, aside: Path) -> None:
             source.replace(aside.with_name(aside.name + suffix))
 
 
-class UsageLog:
-    """Open with ``await UsageLog.open(data_dir)``; close with ``await log.close()``."""
+class QueryLog:
+    """Open with ``await QueryLog.open(data_dir)``; close with ``await log.close()``."""
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self.db = db
         self.path = path
 
     @classmethod
-    async def open(cls, data_dir: Path) -> UsageLog:
+    async def open(cls, data_dir: Path) -> QueryLog:
         """Open (creating if needed) the query log in ``data_dir`` and bring its schema up to date.
 
         A damaged file is renamed ``usage.db.corrupt-<unix time>`` (kept for inspection, logged)
         and a new, empty log takes its place: a broken log never keeps the bot from answering.
         """
-        await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
+        await run_sync(data_dir.mkdir, parents=True, exist_ok=True)
         path = data_dir / FILENAME
         try:
             return cls(await _connect(path), path)
@@ -165,7 +143,7 @@ class UsageLog:
             aside = path.with_name(f"{FILENAME}.corrupt-{int(time.time())}")
             log.error("the query log %s is damaged (%s): moved to %s, starting a new one",
                       path, exc, aside.name)
-            await asyncio.to_thread(_set_aside, path, aside)
+            await run_sync(_set_aside, path, aside)
         return cls(await _connect(path), path)
 
     async def close(self) -> None:
