@@ -36,7 +36,7 @@ async def answer_once(engine: Engine, question: str, lang: str) -> tuple[float, 
     start = time.perf_counter()
     answer = await engine.ask(question)
     asked = time.perf_counter()
-    messages = render.render_answer(answer, lang, min_score=engine.config.threshold)
+    messages = render.render_answer(answer, lang)
     end = time.perf_counter()
     if not messages:
         raise RuntimeError(f"no reply rendered for {question!r}")

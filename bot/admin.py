@@ -1,76 +1,189 @@
-"""Admin commands. Admins are numeric Telegram user ids from the settings, never usernames.
+"""What only admins may do: ``/reload``, documents sent as files, ``/remove <id>`` with its confirm
+button, and ``/stats``. Admins are numeric Telegram user ids from the settings, never usernames.
 
-``admin_only`` guards a handler: anyone else gets a refusal and the attempt is logged with the
-user id.
+``admin_only`` guards each handler: anyone else gets a refusal and the attempt is logged with the
+user id. An upload's size is checked from Telegram's ``file_size`` before anything is downloaded,
+and again after; the index checks the content (type, UTF-8, text) and stores the file under a safe
+generated name, indexing it before it is served. Every refusal names its reason.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 
-from index import BuildError, BuildInProgress
+from index import BuildError, BuildInProgress, DocumentError, UnknownDocument
 
 from . import i18n, render
-from .handlers import Context, engine_of, language_of, reply, settings_of
+from .callbacks import CancelRemove, ConfirmRemove, confirm_keyboard
+from .context import BotContext, language_of, reply
+from .handlers import cannot_do
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
+MAX_CAPTION_FIELD = 300
 
 
-def is_admin(update: Update, context: Context) -> bool:
-    """True if the update comes from an admin's user id."""
-    user = update.effective_user
-    return settings_of(context).is_admin(user.id if user else None)
+async def refuse(update: Update, context: BotContext, command: str) -> None:
+    """Tell a non-admin no (the attempt is logged by ``admin_only``)."""
+    await say(update, context, "not_admin", command=command)
 
 
-async def refuse(update: Update, context: Context, command: str) -> None:
-    """Log a non-admin's attempt at an admin action and tell them no."""
-    user = update.effective_user
-    log.warning("refused /%s for non-admin user id %s", command, user.id if user else None)
-    text = i18n.text(language_of(update), "not_admin", command=command)
-    await reply(update, context, render.plain_blocks(text))
+def admin_only(
+    command: str, refusal: Callable[[Update, BotContext], Awaitable[None]] | None = None
+) -> Callable[[Handler], Handler]:
+    """Run the decorated handler for admins only; log everyone else's attempt and refuse it
+    (with ``refusal`` if given, else "only admins may use /command")."""
 
-
-def admin_only(command: str) -> Callable[[Handler], Handler]:
-    """Run the decorated handler for admins only; refuse and log everyone else."""
+    what = command if refusal else f"/{command}"
 
     def decorate(handler: Handler) -> Handler:
         @functools.wraps(handler)
-        async def guarded(update: Update, context: Context) -> None:
-            if is_admin(update, context):
+        async def guarded(update: Update, context: BotContext) -> None:
+            user = update.effective_user
+            if context.is_admin(user):
                 await handler(update, context)
-            else:
-                await refuse(update, context, command)
+                return
+            log.warning("refused %s for non-admin user id %s", what, user.id if user else None)
+            await (refusal(update, context) if refusal else refuse(update, context, command))
 
         return guarded
 
     return decorate
 
 
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+async def say(update: Update, context: BotContext, key: str, **values: object) -> None:
+    """Reply with one text of the string table."""
+    await reply(update, context, render.plain_blocks(i18n.text(language_of(update), key, **values)))
+
+
 @admin_only("reload")
-async def reload(update: Update, context: Context) -> None:
+async def reload(update: Update, context: BotContext) -> None:
     """Rescan the corpus folder, rebuild the index incrementally and report what changed."""
-    lang, engine = language_of(update), engine_of(context)
-    if engine.rebuilding:
-        await reply(update, context, render.plain_blocks(i18n.text(lang, "reload_running")))
+    if context.engine.rebuilding:
+        await say(update, context, "reload_running")
         return
-    await reply(update, context, render.plain_blocks(i18n.text(lang, "reload_started")))
+    await say(update, context, "reload_started")
     try:
-        report = await engine.rebuild()
+        report = await context.engine.rebuild()
     except BuildInProgress:
-        await reply(update, context, render.plain_blocks(i18n.text(lang, "reload_running")))
+        await say(update, context, "reload_running")
         return
     except BuildError as exc:
         log.warning("reload failed, the previous index keeps serving: %s", exc)
-        await reply(update, context, render.plain_blocks(i18n.text(lang, "reload_failed", reason=str(exc))))
+        await say(update, context, "reload_failed", reason=str(exc))
         return
-    log.info(
-        "reloaded: %s documents, %s passages in %.1f s", report.documents, report.passages, report.seconds
-    )
-    await reply(update, context, render.reload_blocks(report, lang))
+    log.info("reloaded: %s documents, %s passages in %.1f s",
+             report.documents, report.passages, report.seconds)
+    await reply(update, context, render.reload_blocks(report, language_of(update)))
+
+
+def parse_caption(caption: str | None) -> tuple[str | None, str | None]:
+    """``"Title | https://link"`` -> (title, link); either part may be missing."""
+    if not caption or not caption.strip():
+        return None, None
+    title, _, link = caption.partition("|")
+    if not link.strip() and title.strip().lower().startswith(("http://", "https://")):
+        title, link = "", title
+    return (title.strip()[:MAX_CAPTION_FIELD] or None), (link.strip()[:MAX_CAPTION_FIELD] or None)
+
+
+@admin_only("a document upload", refusal=cannot_do)
+async def upload(update: Update, context: BotContext) -> None:
+    """An admin's .txt/.md/.html file: check, download, add to the corpus and the index."""
+    message = update.effective_message
+    if message is None or message.document is None:
+        return
+    document, limit = message.document, context.settings.max_upload_bytes
+    name = document.file_name or "document.txt"
+    if document.file_size is not None and document.file_size > limit:
+        await say(update, context, "upload_too_large", name=name, size=document.file_size, limit=limit)
+        return
+    data = bytes(await (await document.get_file()).download_as_bytearray())
+    if len(data) > limit:
+        await say(update, context, "upload_too_large", name=name, size=len(data), limit=limit)
+        return
+    title, link = parse_caption(message.caption)
+    try:
+        added, report = await context.engine.add_document(name, data, title=title, url=link)
+    except BuildInProgress:
+        await say(update, context, "reload_running")
+        return
+    except (DocumentError, BuildError) as exc:
+        log.info("upload %r from admin %s rejected: %s", name, _user_id(update), exc)
+        await say(update, context, "upload_rejected", name=name, reason=str(exc))
+        return
+    log.info("admin %s added document %s (%d passages)", _user_id(update), added.id, added.passages)
+    await say(update, context, "upload_added", title=added.title, doc_id=added.id, passages=added.passages,
+              documents=report.documents)
+
+
+@admin_only("remove")
+async def remove(update: Update, context: BotContext) -> None:
+    """``/remove <document id>``: ask the admin to confirm with a button."""
+    user, args = update.effective_user, context.args or []
+    if user is None:
+        return
+    if len(args) != 1:
+        await say(update, context, "remove_usage")
+        return
+    doc_id = args[0][:200]
+    found = next((d for d in await context.engine.documents() if d.id == doc_id), None)
+    if found is None:
+        await say(update, context, "remove_unknown", doc_id=doc_id)
+        return
+    lang = language_of(update)
+    text = i18n.text(lang, "remove_confirm", title=found.title, doc_id=found.id, passages=found.passages)
+    token = context.removals.issue(user.id, found.id)
+    await reply(update, context, render.plain_blocks(text), confirm_keyboard(lang, token))
+
+
+async def remove_button(update: Update, context: BotContext, data: ConfirmRemove | CancelRemove) -> None:
+    """The confirm or cancel button of ``/remove``: only the admin who asked may press it."""
+    query = update.callback_query
+    if query is None:
+        return
+    user, lang = query.from_user, language_of(update)
+    pending = context.removals.peek(data.token)
+    if pending is None or not context.is_admin(user) or pending.admin_id != user.id:
+        what = "expired or forged" if pending is None else f"refused ({pending.doc_id})"
+        log.warning("%s removal confirmation from user %s", what, user.id)
+        await query.answer(i18n.text(lang, "expired" if pending is None else "remove_not_yours"),
+                           show_alert=pending is not None)
+        return
+    context.removals.take(data.token, user.id)
+    await query.answer()
+    text = i18n.text(lang, "remove_cancelled")
+    if isinstance(data, ConfirmRemove):
+        text = await _remove(context, pending.doc_id, user.id, lang)
+    await query.edit_message_text(render.to_html(render.plain_blocks(text)), parse_mode="HTML")
+
+
+async def _remove(context: BotContext, doc_id: str, admin_id: int, lang: str) -> str:
+    """Remove the document; the text that says how it went."""
+    try:
+        report = await context.engine.remove_document(doc_id)
+    except UnknownDocument:
+        return i18n.text(lang, "remove_unknown", doc_id=doc_id)
+    except BuildInProgress:
+        return i18n.text(lang, "reload_running")
+    except BuildError as exc:
+        return i18n.text(lang, "reload_failed", reason=str(exc))
+    log.info("admin %s removed document %s", admin_id, doc_id)
+    return i18n.text(lang, "remove_done", doc_id=doc_id, documents=report.documents, passages=report.passages)
+
+
+@admin_only("stats")
+async def stats(update: Update, context: BotContext) -> None:
+    """``/stats``: questions, users, answered share, latency, feedback, top and unanswered questions."""
+    figures = await context.querylog.stats()
+    await reply(update, context, render.stats_blocks(figures, language_of(update)))

@@ -1,5 +1,5 @@
-"""The Telegram application: built from the settings, wired to the handlers, with the index and
-the query log opened at start-up and closed at shutdown.
+"""The Telegram application: built from the settings, with the one handler table, the index and
+the query log opened at start-up (``post_init``) and closed at shutdown (``post_shutdown``).
 
     application = build_application(load_settings())
     application.run_polling()          # or, in tests and benchmarks:
@@ -23,18 +23,21 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     Updater,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.querylog import QueryLog
 from index import Engine, IndexConfig
 
-from . import admin, feature_handlers, features, handlers, i18n, render
+from . import admin, buttons, groups, handlers, i18n, inline, render
+from .context import CONTEXT_TYPES, BotApplication, BotContext
 from .logs import redact_secret
+from .querylog import QueryLog
 from .settings import BotSettings
 from .webhook import WebhookSettings, webhook_arguments
 
@@ -53,22 +56,30 @@ async def open_engine(config: IndexConfig) -> Engine:
     return await Engine.open(config, progress=True)
 
 
-def handler_list() -> list[BaseHandler[Update, handlers.Context, None]]:
-    """All handlers in the order they are tried; the catch-all reply comes last."""
-    private, messages = filters.ChatType.PRIVATE, filters.UpdateType.MESSAGES
+def handler_table() -> list[BaseHandler[Update, BotContext, None]]:
+    """Every handler of the bot, in the order they are tried; the catch-all replies come last."""
+    private, message = filters.ChatType.PRIVATE, filters.UpdateType.MESSAGE
+    messages = filters.UpdateType.MESSAGES  # edited ones too
+    group_text = filters.ChatType.GROUPS & message & (filters.TEXT | filters.CAPTION)
     return [
         CommandHandler("start", handlers.start),
         CommandHandler("help", handlers.help_command),
         CommandHandler("sources", handlers.sources),
         CommandHandler("reload", admin.reload),
-        *feature_handlers.handlers(),
+        CommandHandler("remove", admin.remove),
+        CommandHandler("stats", admin.stats),
+        MessageHandler(group_text, groups.on_addressed),
+        CommandHandler("ask", groups.on_addressed, filters=private),
+        MessageHandler(private & message & filters.Document.ALL, admin.upload),
+        CallbackQueryHandler(buttons.on_button),
+        InlineQueryHandler(inline.on_inline_query),
         MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.question),
         MessageHandler(private & filters.COMMAND, handlers.unknown_command),
         MessageHandler(private & messages, handlers.cannot_do),
     ]
 
 
-async def publish_commands(application: Application) -> None:
+async def publish_commands(application: BotApplication) -> None:
     """Publish the command menu in English and German; a server that refuses it only gets a warning."""
     for lang in i18n.TEXTS:
         commands = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in render.PUBLIC_COMMANDS]
@@ -86,7 +97,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limit: bool = True,
-) -> Application:
+) -> BotApplication:
     """The bot's ``Application``; ``request`` replaces the HTTP layer (benchmarks), normally unused.
 
     ``rate_limit=False`` drops Telegram's flood limits (30 messages/s overall): only for measuring
@@ -95,21 +106,21 @@ def build_application(
     token = settings.require_token()
     redact_secret(token)
 
-    async def post_init(application: Application) -> None:
+    async def post_init(application: BotApplication) -> None:
         engine = await engine_factory(settings.index)
         try:
-            usage = await QueryLog.open(settings.index.data_dir)
+            querylog = await QueryLog.open(settings.index.data_dir)
         except BaseException:
             await engine.close()
             raise
-        application.bot_data.update({handlers.ENGINE: engine, handlers.USAGE: usage})
+        application.bot_data.engine, application.bot_data.querylog = engine, querylog
         await publish_commands(application)
 
-    async def post_shutdown(application: Application) -> None:
-        usage = application.bot_data.pop(handlers.USAGE, None)
-        engine = application.bot_data.pop(handlers.ENGINE, None)
-        if usage is not None:
-            await usage.close()
+    async def post_shutdown(application: BotApplication) -> None:
+        state = application.bot_data
+        querylog, engine, state.querylog, state.engine = state.querylog, state.engine, None, None
+        if querylog is not None:
+            await querylog.close()
         if engine is not None:
             await engine.close()
 
@@ -118,6 +129,7 @@ def build_application(
         .token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
+        .context_types(CONTEXT_TYPES)
         .concurrent_updates(True)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
@@ -133,10 +145,9 @@ def build_application(
         # to confirm what it fetched while the cancelled long poll may still hold that connection,
         # and a poll torn down mid-flight can keep it checked out: a second one avoids both stalls.
         builder = builder.get_updates_connection_pool_size(2)
-    application = builder.build()
-    application.bot_data[handlers.SETTINGS] = settings
-    features.install(application, settings)
-    application.add_handlers(handler_list())
+    application: BotApplication = builder.build()
+    application.bot_data.configure(settings)
+    application.add_handlers(handler_table())
     application.add_error_handler(handlers.on_error)
     return application
 

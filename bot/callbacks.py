@@ -1,4 +1,4 @@
-"""Callback data of the buttons under answers and admin confirmations: format, parsing, keyboards.
+"""The buttons under answers and admin confirmations: callback-data format, parsing, keyboards.
 
 Telegram hands callback data back verbatim, but any client can send any string (at most 64 bytes)
 for any message, so parsing treats it as hostile: ``parse`` never raises and returns ``None`` for
@@ -21,6 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from index import Answer
+
+from . import i18n
 
 VERSION = "1"
 MAX_BYTES = 64  # Telegram's limit for callback_data
@@ -154,42 +158,38 @@ _PARSERS: dict[str, Callable[[list[str]], Callback | None]] = {
 
 
 def answer_keyboard(
-    labels: dict[str, str],
+    lang: str,
     query_id: int,
     *,
     passage_id: int | None,
     next_offset: int | None,
 ) -> InlineKeyboardMarkup:
-    """The buttons under an answer: more passages and context (when there are any), then 👍 / 👎.
-
-    ``labels`` holds the texts of ``more`` and ``context`` in the reader's language.
-    """
-    rows: list[list[InlineKeyboardButton]] = []
+    """The buttons under an answer: more passages and context (when there are any), then 👍 / 👎."""
     follow_ups = []
     if next_offset is not None:
-        follow_ups.append(InlineKeyboardButton(labels["more"], callback_data=more(query_id, next_offset)))
-    if passage_id is not None:
         follow_ups.append(
-            InlineKeyboardButton(labels["context"], callback_data=show_context(query_id, passage_id))
+            InlineKeyboardButton(i18n.text(lang, "btn_more"), callback_data=more(query_id, next_offset))
         )
-    if follow_ups:
-        rows.append(follow_ups)
-    rows.append(
-        [
-            InlineKeyboardButton("👍", callback_data=vote(query_id, 1)),
-            InlineKeyboardButton("👎", callback_data=vote(query_id, -1)),
-        ]
-    )
-    return InlineKeyboardMarkup(rows)
+    if passage_id is not None:
+        follow_ups.append(InlineKeyboardButton(
+            i18n.text(lang, "btn_context"), callback_data=show_context(query_id, passage_id)))
+    votes = [InlineKeyboardButton("👍", callback_data=vote(query_id, 1)),
+             InlineKeyboardButton("👎", callback_data=vote(query_id, -1))]
+    return InlineKeyboardMarkup([follow_ups, votes] if follow_ups else [votes])
 
 
-def confirm_keyboard(labels: dict[str, str], token: str) -> InlineKeyboardMarkup:
-    """Confirm / cancel buttons of ``/remove``; ``labels`` holds ``confirm`` and ``cancel``."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(labels["confirm"], callback_data=confirm_remove(token)),
-                InlineKeyboardButton(labels["cancel"], callback_data=cancel_remove(token)),
-            ]
-        ]
-    )
+def keyboard_for(answer: Answer, query_id: int, lang: str, offset: int = 0) -> InlineKeyboardMarkup:
+    """The buttons under the answer to logged question ``query_id`` showing hits from ``offset``:
+    context of the top passage (when it answers, or on a "more" page) and more (when answered)."""
+    shown = len(answer.hits)
+    top = answer.hits[0].passage_id if answer.hits and (answer.answered or offset) else None
+    further = offset + shown if answer.answered and shown and offset + shown <= MAX_OFFSET else None
+    return answer_keyboard(lang, query_id, passage_id=top, next_offset=further)
+
+
+def confirm_keyboard(lang: str, token: str) -> InlineKeyboardMarkup:
+    """Confirm / cancel buttons of ``/remove``."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton(i18n.text(lang, "btn_confirm"), callback_data=confirm_remove(token)),
+        InlineKeyboardButton(i18n.text(lang, "btn_cancel"), callback_data=cancel_remove(token)),
+    ]])

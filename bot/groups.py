@@ -12,17 +12,13 @@ Telegram sends them, so emoji before a mention do not shift the cut.
 
 from __future__ import annotations
 
-from telegram import Chat, Message, MessageEntity, Update
-from telegram.ext import ContextTypes
+from telegram import Message, MessageEntity, Update
 
-from . import i18n
+from . import i18n, render
+from .context import BotContext, language_of, reply
+from .handlers import answer_question, is_question
 
 ASK_COMMAND = "ask"
-GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
-
-
-def is_group(message: Message) -> bool:
-    return message.chat.type in GROUP_TYPES
 
 
 def _cut(text: str, spans: list[tuple[int, int]]) -> str:
@@ -67,18 +63,14 @@ def addressed_question(message: Message, bot_username: str, bot_id: int) -> str 
     return None
 
 
-async def on_addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_addressed(update: Update, context: BotContext) -> None:
     """Answer a group message addressed to the bot (or ``/ask`` anywhere); ignore other chatter."""
-    from . import handlers  # the question path is shared with private chats
-
     message = update.effective_message
-    if message is None:
-        return
-    question = addressed_question(message, context.bot.username, context.bot.id)
+    question = addressed_question(message, context.bot.username, context.bot.id) if message else None
     if question is None:
         return
-    if not handlers.is_question(question):
-        lang = i18n.language(message.from_user.language_code if message.from_user else None)
-        await message.reply_text(i18n.text(lang, "group_hint"), do_quote=is_group(message))
+    if not is_question(question):
+        hint = i18n.text(language_of(update), "group_hint")
+        await reply(update, context, render.plain_blocks(hint))
         return
-    await handlers.answer_question(update, context, question)
+    await answer_question(update, context, question)

@@ -1,8 +1,10 @@
-"""What the bot says, as pure functions: answers, sources, greetings -> HTML messages or plain text.
+"""Everything the bot shows, as pure functions: answers, further passages, context, inline results,
+sources, greetings, reload and ``/stats`` summaries -> HTML messages or plain text.
 
 A reply is built as blocks of styled spans, then written either as Telegram HTML (every text from a
 document or a user escaped) or as plain text for the terminal. HTML replies are split into messages
-of at most 4096 characters by ``bot.split``.
+of at most 4096 characters by ``bot.split``. A passage with its answering sentence in bold is
+always made by ``passage_block``.
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from index import Answer, BuildReport, Document, Hit
+from index import Answer, BuildReport, Document, Hit, PassageContext
 
 from . import i18n
+from .querylog import UsageStats
 from .split import TELEGRAM_LIMIT, split_html
 
 EXCERPT_CHARS = 220  # further passages and the closest non-answer are shown this short
+FURTHER_MIN_SCORE = 0.75  # calibrated relevance (``Hit.score``) a further passage needs to be listed
+QUESTION_CHARS = 120  # questions quoted in /stats are shown this short
 MAX_MESSAGES = 4  # a reply longer than this many messages is shortened
 MAX_URL_CHARS = 512  # longer or non-http links are shown without a link
 
@@ -111,14 +117,21 @@ def _hit_source(hit: Hit, lang: str) -> list[Span]:
     return source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang)
 
 
-def _passage(hit: Hit) -> Block:
-    start, end = hit.highlight
-    start, end = max(0, min(start, len(hit.text))), max(0, min(end, len(hit.text)))
-    if start >= end:
-        return (Span(hit.text.strip()),)
-    before, sentence, after = hit.text[:start], hit.text[start:end], hit.text[end:]
-    spans = (Span(before.lstrip()), Span(sentence, bold=True), Span(after.rstrip()))
-    return tuple(span for span in spans if span.text)
+def passage_block(text: str, highlight: tuple[int, int] | None = None, limit: int = 0) -> Block:
+    """A passage with its answering sentence (``highlight``, character offsets) in bold; ``limit``
+    > 0 shortens a longer passage first (a highlight beyond the cut is dropped)."""
+    if limit and len(text) > limit:
+        text = shorten(text, limit)
+    if highlight is None or not 0 <= highlight[0] < highlight[1] <= len(text):
+        return (Span(text.strip()),)
+    start, end = highlight
+    spans = (Span(text[:start].lstrip()), Span(text[start:end], bold=True), Span(text[end:].rstrip()))
+    return tuple(span for span in spans if span.text.strip())
+
+
+def hit_blocks(hit: Hit, lang: str, *, prefix: str = "— ") -> list[Block]:
+    """A hit's passage (answering sentence in bold) and its source line."""
+    return [passage_block(hit.text, hit.highlight), (Span(prefix), *_hit_source(hit, lang))]
 
 
 def _excerpt(hit: Hit) -> str:
@@ -127,7 +140,7 @@ def _excerpt(hit: Hit) -> str:
     return text if text[:1] in "„“\"«»" else f"„{text}“"
 
 
-def further_hits(answer: Answer, min_score: float, limit: int = 2) -> list[Hit]:
+def further_hits(answer: Answer, min_score: float = FURTHER_MIN_SCORE, limit: int = 2) -> list[Hit]:
     """Up to ``limit`` relevant hits after the first, skipping other windows of the same paragraph."""
     if not answer.hits:
         return []
@@ -143,14 +156,12 @@ def further_hits(answer: Answer, min_score: float, limit: int = 2) -> list[Hit]:
     return out
 
 
-def answer_blocks(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[Block]:
+def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> list[Block]:
     """The reply to a question: the answering passage and its source, or "not in the story"."""
     t = i18n.text
     blocks: list[Block] = []
     if answer.answered and answer.hits:
-        best = answer.hits[0]
-        blocks.append(_passage(best))
-        blocks.append((Span(t(lang, "source_prefix") + " "), *_hit_source(best, lang)))
+        blocks += hit_blocks(answer.hits[0], lang, prefix=t(lang, "source_prefix") + " ")
         more = further_hits(answer, min_score)
         if more:
             lines: list[Span] = [Span(t(lang, "more_header"), bold=True)]
@@ -168,12 +179,12 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[
     return blocks
 
 
-def render_answer(answer: Answer, lang: str, *, min_score: float = 0.0) -> list[str]:
+def render_answer(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> list[str]:
     """The reply to a question as Telegram HTML messages."""
     return to_messages(answer_blocks(answer, lang, min_score=min_score), lang)
 
 
-def render_answer_plain(answer: Answer, lang: str, *, min_score: float = 0.0) -> str:
+def render_answer_plain(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> str:
     """The reply to a question as plain text (terminal chat)."""
     return to_plain(answer_blocks(answer, lang, min_score=min_score))
 
@@ -245,3 +256,79 @@ def reload_blocks(report: BuildReport, lang: str) -> list[Block]:
 def plain_blocks(*texts: str) -> list[Block]:
     """Blocks of unstyled text (short replies: refusals, errors, hints)."""
     return [(Span(text),) for text in texts]
+
+
+def more_blocks(answer: Answer, offset: int, lang: str) -> list[Block]:
+    """Passages ranked ``offset + 1`` onwards for the question, each with its source."""
+    header = i18n.text(
+        lang, "more_title", first=offset + 1, last=offset + len(answer.hits), question=answer.question[:200]
+    )
+    blocks: list[Block] = [(Span(header, bold=True),)]
+    for hit in answer.hits:
+        blocks += hit_blocks(hit, lang)
+    return blocks
+
+
+def context_blocks(found: PassageContext, lang: str) -> list[Block]:
+    """The paragraph before the passage, the passage in bold, the paragraph after; then the source."""
+    doc, passage = found.document, found.passage
+    blocks: list[Block] = [(Span(i18n.text(lang, "context_title"), bold=True),)]
+    if found.before is not None:
+        blocks.append((Span(found.before.text.strip(), italic=True),))
+    blocks.append((Span(passage.text.strip(), bold=True),))
+    if found.after is not None:
+        blocks.append((Span(found.after.text.strip(), italic=True),))
+    blocks.append((Span("— "), *source_spans(doc.title, doc.source, doc.url, passage.paragraph, lang)))
+    return blocks
+
+
+INLINE_MESSAGE_CHARS = 3800  # an inline result's passage, below Telegram's 4096 with its source line
+
+
+def inline_message(hit: Hit, lang: str) -> str:
+    """The message an inline result sends: the passage (answering sentence in bold) and its source."""
+    blocks = [passage_block(hit.text, hit.highlight, limit=INLINE_MESSAGE_CHARS),
+              (Span(i18n.text(lang, "source_prefix") + " "), *_hit_source(hit, lang))]
+    return to_html(blocks)
+
+
+def _percent(part: int, whole: int) -> int:
+    return round(100 * part / whole) if whole else 0
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0f}"
+
+
+def _question_list(title: str, rows: Sequence[str], lang: str) -> Block:
+    spans = [Span(title, bold=True), *(Span(f"\n{row}") for row in rows)]
+    if not rows:
+        spans.append(Span("\n" + i18n.text(lang, "stats_none"), italic=True))
+    return tuple(spans)
+
+
+def stats_blocks(stats: UsageStats, lang: str) -> list[Block]:
+    """``/stats``: questions, users, answered share, latency, votes, top and recent unanswered ones."""
+    t = i18n.text
+    week = stats.questions_week
+    lines = [
+        t(lang, "stats_questions", today=stats.questions_today, week=week),
+        t(lang, "stats_users", users=stats.users_week),
+        t(
+            lang, "stats_answered",
+            answered=stats.answered_week, answered_pct=_percent(stats.answered_week, week),
+            unanswered=stats.unanswered_week, unanswered_pct=_percent(stats.unanswered_week, week),
+        ),
+        t(lang, "stats_latency", median=_ms(stats.latency_median_ms), p95=_ms(stats.latency_p95_ms)),
+        t(lang, "stats_votes", up=stats.votes_up, down=stats.votes_down),
+    ]
+    top = [f"{count} × „{shorten(question, QUESTION_CHARS)}“" for question, count in stats.top_questions]
+    missing = [
+        f"{datetime.fromtimestamp(when, UTC):%Y-%m-%d %H:%M} „{shorten(question, QUESTION_CHARS)}“"
+        for question, when in stats.recent_unanswered
+    ]
+    return [
+        (Span(t(lang, "stats_header"), bold=True), Span("\n" + "\n".join(lines))),
+        _question_list(t(lang, "stats_top"), top, lang),
+        _question_list(t(lang, "stats_unanswered"), missing, lang),
+    ]

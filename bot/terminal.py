@@ -29,7 +29,7 @@ async def answer_text(engine: Engine, question: str, lang: str) -> str:
     if not question.strip():
         return ""
     answer = await engine.ask(question)
-    return render.render_answer_plain(answer, lang, min_score=engine.config.threshold)
+    return render.render_answer_plain(answer, lang)
 
 
 def ask(config: IndexConfig, question: str, lang: str, engine_factory: EngineFactory) -> str:

@@ -22,7 +22,7 @@ from .errors import (
     UnknownDocument,
 )
 from .model import Embedder
-from .models import Answer, BuildReport, Context, Document, Hit, Passage
+from .models import Answer, BuildReport, Document, Hit, Passage, PassageContext
 
 __all__ = [
     "Answer",
@@ -30,7 +30,6 @@ __all__ = [
     "BuildInProgress",
     "BuildReport",
     "ConfigError",
-    "Context",
     "Document",
     "DocumentError",
     "Embedder",
@@ -40,6 +39,7 @@ __all__ = [
     "IndexError_",
     "ModelError",
     "Passage",
+    "PassageContext",
     "UnknownDocument",
     "index_config",
     "load_index_config",

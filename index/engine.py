@@ -25,7 +25,7 @@ from .config import IndexConfig
 from .documents import load_corpus, store_upload
 from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
 from .model import Embedder
-from .models import Answer, BuildReport, Context, Document
+from .models import Answer, BuildReport, Document, PassageContext
 from .ranking import REFERENCE_QUESTIONS
 
 log = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ class Engine:
         """The documents in the serving index, in corpus order."""
         return list(self._serving().documents)
 
-    async def context(self, passage_id: int) -> Context | None:
+    async def context(self, passage_id: int) -> PassageContext | None:
         """The passage with its neighbouring paragraphs, or None if the id is not in the index."""
         generation = self._serving()
         async with generation.use():
@@ -220,7 +220,7 @@ class Engine:
                 return None
             before = await generation.store.passage_at(found.doc_id, found.paragraph - 1, last=True)
             after = await generation.store.passage_at(found.doc_id, found.paragraph + 1, last=False)
-        return Context(found, generation.by_id[found.doc_id], before, after)
+        return PassageContext(found, generation.by_id[found.doc_id], before, after)
 
     async def add_document(
         self, filename: str, data: bytes, *, title: str | None = None, url: str | None = None

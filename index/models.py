@@ -44,7 +44,7 @@ class Hit:
     url: str
     paragraph: int
     text: str
-    score: float  # calibrated relevance in [0, 1]; compare with ``Answer.threshold``
+    score: float  # calibrated relevance in [0, 1] (``ranking.calibrate``)
     highlight: tuple[int, int]  # (start, end) of the best sentence within ``text``
 
     @property
@@ -67,7 +67,7 @@ class Answer:
 
 
 @dataclass(frozen=True)
-class Context:
+class PassageContext:
     """A passage with its neighbouring paragraphs in the same document."""
 
     passage: Passage

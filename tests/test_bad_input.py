@@ -274,7 +274,7 @@ async def test_bad_input_gets_its_reply_and_nothing_stored_is_lost(
     data = tmp_path / "data"
     settings = settings_for(bot_api, corpus_dir, data, ADMIN, max_upload_bytes=MAX_UPLOAD)
     async with serve(settings) as app:
-        engine, usage = app.bot_data["engine"], app.bot_data["usage"]
+        engine, usage = app.bot_data.engine, app.bot_data.querylog
         documents, questions = len(await engine.documents()), await usage.question_count()
         case.push(bot_api)
         if case.check is None:

@@ -44,12 +44,12 @@ NEW_DOCUMENT = (
 
 
 def engine_of(app: Application) -> Engine:
-    engine: Engine = app.bot_data["engine"]
+    engine: Engine = app.bot_data.engine
     return engine
 
 
 def usage_of(app: Application) -> QueryLog:
-    usage: QueryLog = app.bot_data["usage"]
+    usage: QueryLog = app.bot_data.querylog
     return usage
 
 

@@ -60,7 +60,7 @@ def listing(folder: Path) -> list[Path]:
 
 
 def engine_of(app: App) -> Engine:
-    engine: Engine = app.bot_data["engine"]
+    engine: Engine = app.bot_data.engine
     return engine
 
 
@@ -101,7 +101,7 @@ async def test_answer_carries_more_context_and_feedback_buttons(api: BotApi, app
     call = await ask(api, ALICE)
     data = buttons(call)
     assert set(data) == {"More passages", "Show context", "👍", "👎"}
-    usage = app.bot_data["usage"]
+    usage = app.bot_data.querylog
     logged = await usage.question(int(data["👍"].split(":")[2]))
     assert logged is not None and logged.question == QUESTION
     assert data["Show context"] == f"1:c:{logged.id}:{logged.passage_ids[0]}"
@@ -154,7 +154,7 @@ async def test_stale_callback_for_unknown_question_gets_expired(api: BotApi, app
     first = await ask(api, ALICE)
     query_id = press(api, ALICE, data, first.result)
     assert (await callback_answer(api, query_id)).params["text"] == EXPIRED
-    async with app.bot_data["usage"].db.execute("SELECT count(*) FROM feedback") as cursor:
+    async with app.bot_data.querylog.db.execute("SELECT count(*) FROM feedback") as cursor:
         assert (await cursor.fetchone())[0] == 0
 
 
@@ -167,7 +167,7 @@ async def test_feedback_pressed_twice_keeps_one_row_with_the_changed_vote(api: B
         replies.append(answered.params["text"])
     assert replies == ["Thanks for your feedback!", "Your vote was changed.", "You already voted like this."]
     query_id = int(data["👍"].split(":")[2])
-    async with app.bot_data["usage"].db.execute(
+    async with app.bot_data.querylog.db.execute(
         "SELECT query_id, user_id, vote, question FROM feedback"
     ) as cursor:
         assert await cursor.fetchall() == [(query_id, ALICE, -1, QUESTION)]

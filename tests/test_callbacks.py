@@ -7,8 +7,6 @@ import pytest
 from bot import callbacks
 from bot.callbacks import CancelRemove, ConfirmRemove, More, ShowContext, Vote
 
-LABELS = {"more": "More passages", "context": "Show context", "confirm": "Remove", "cancel": "Cancel"}
-
 
 @pytest.mark.parametrize(
     ("data", "expected"),
@@ -76,7 +74,7 @@ def test_vote_is_plus_or_minus_one() -> None:
 
 
 def test_answer_keyboard_has_follow_ups_and_feedback() -> None:
-    markup = callbacks.answer_keyboard(LABELS, 9, passage_id=31, next_offset=3)
+    markup = callbacks.answer_keyboard("en", 9, passage_id=31, next_offset=3)
     rows = [[(b.text, b.callback_data) for b in row] for row in markup.inline_keyboard]
     assert rows == [
         [("More passages", "1:m:9:3"), ("Show context", "1:c:9:31")],
@@ -85,10 +83,10 @@ def test_answer_keyboard_has_follow_ups_and_feedback() -> None:
 
 
 def test_answer_keyboard_without_follow_ups_keeps_feedback() -> None:
-    markup = callbacks.answer_keyboard(LABELS, 9, passage_id=None, next_offset=None)
+    markup = callbacks.answer_keyboard("en", 9, passage_id=None, next_offset=None)
     assert [[b.callback_data for b in row] for row in markup.inline_keyboard] == [["1:f:9:+1", "1:f:9:-1"]]
 
 
 def test_confirm_keyboard_carries_the_token() -> None:
-    markup = callbacks.confirm_keyboard(LABELS, "tok_ABC1")
+    markup = callbacks.confirm_keyboard("en", "tok_ABC1")
     assert [b.callback_data for b in markup.inline_keyboard[0]] == ["1:rm:tok_ABC1", "1:rx:tok_ABC1"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from telegram import Chat, Message, MessageEntity, User
 
-from bot.groups import addressed_question, is_group
+from bot.groups import addressed_question
 
 BOT = User(id=999, first_name="Story", is_bot=True, username="StoryBot")
 ALICE = User(id=1, first_name="Alice", is_bot=False)
@@ -76,11 +75,3 @@ def test_reply_to_someone_else_is_not_addressed() -> None:
 
 def test_bare_mention_is_addressed_without_a_question() -> None:
     assert ask(message("@StoryBot", (("mention", "@StoryBot"),))) == ""
-
-
-@pytest.mark.parametrize(
-    ("kind", "group"), [(Chat.GROUP, True), (Chat.SUPERGROUP, True), (Chat.PRIVATE, False)]
-)
-def test_is_group_by_chat_type(kind: str, group: bool) -> None:
-    msg = Message(1, dt.datetime.now(dt.UTC), Chat(id=1, type=kind), text="x")
-    assert is_group(msg) is group

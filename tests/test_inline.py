@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from telegram import InputTextMessageContent
 
-from bot.cache import AnswerCache, normalize
-from bot.inline import hint_button, inline_results, passage_html
+from bot.answer_cache import AnswerCache, normalize
+from bot.inline import hint_button, inline_results
+from bot.render import inline_message
 from index import Answer, Hit
 
 
@@ -46,7 +47,7 @@ def test_articles_carry_title_paragraph_sentence_and_source() -> None:
 
 
 def test_passage_text_is_escaped() -> None:
-    body = passage_html(hit(1, text="a <script>x</script> & b", highlight=(0, 1)), "en")
+    body = inline_message(hit(1, text="a <script>x</script> & b", highlight=(0, 1)), "en")
     assert "<script>" not in body
     assert "&lt;script&gt;" in body
 
@@ -56,7 +57,7 @@ def test_unanswered_question_offers_no_results() -> None:
 
 
 def test_long_passage_message_stays_under_telegram_limit() -> None:
-    body = passage_html(hit(1, text="Wort " * 2000, highlight=(0, 4)), "en")
+    body = inline_message(hit(1, text="Wort " * 2000, highlight=(0, 4)), "en")
     assert len(body) < 4096
 
 
@@ -75,19 +76,26 @@ def test_cache_returns_answers_until_they_expire() -> None:
     clock = Clock()
     cache = AnswerCache(ttl=30, clock=clock)
     cached = answer(hit(1))
-    cache.put("wer", cached)
+    cache.put("v1", "wer", cached)
     clock.now = 29.9
-    assert cache.get("wer") is cached
+    assert cache.get("v1", "wer") is cached
     clock.now = 30.0
-    assert cache.get("wer") is None
+    assert cache.get("v1", "wer") is None
 
 
 def test_cache_drops_least_recently_used_beyond_capacity() -> None:
     cache = AnswerCache(max_entries=2, clock=Clock())
     first, second, third = answer(hit(1)), answer(hit(2)), answer(hit(3))
-    cache.put("a", first)
-    cache.put("b", second)
-    cache.get("a")
-    cache.put("c", third)
-    assert cache.get("b") is None
-    assert cache.get("a") is first and cache.get("c") is third
+    cache.put("v1", "a", first)
+    cache.put("v1", "b", second)
+    cache.get("v1", "a")
+    cache.put("v1", "c", third)
+    assert cache.get("v1", "b") is None
+    assert cache.get("v1", "a") is first and cache.get("v1", "c") is third
+
+
+def test_an_answer_cached_from_one_index_version_is_not_served_from_another() -> None:
+    cache = AnswerCache(ttl=30, clock=lambda: 0.0)
+    cache.put("gen-1", "Wer ist Durov?", answer(hit(1)))
+    assert cache.get("gen-1", "  wer ist   DUROV? ") is not None
+    assert cache.get("gen-2", "Wer ist Durov?") is None

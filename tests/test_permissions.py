@@ -147,7 +147,7 @@ async def test_a_non_admin_cannot_do_what_only_admins_may_and_is_logged(
 ) -> None:
     data = tmp_path / "data"
     async with serve(settings_for(bot_api, corpus_dir, data, ADMIN)) as app:
-        engine = app.bot_data["engine"]
+        engine = app.bot_data.engine
         bot_api.text(ADMIN, "Hallo zusammen", chat_id=GROUP, chat_type="supergroup")  # the admin is here
         bot_api.text(ADMIN, f"/remove {DOC}", chat_id=GROUP, chat_type="supergroup")
         [confirm] = await bot_api.next_calls("sendMessage", GROUP)

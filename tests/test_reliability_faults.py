@@ -161,7 +161,7 @@ async def test_a_failed_send_is_logged_the_user_gets_an_apology_and_the_bot_keep
         bot_api.fail("sendMessage", status=status, delay=delay)
         apology = await ask(bot_api)
         assert apology.plain == i18n.text("de", "error")
-        assert await app.bot_data["usage"].question_count() == 1  # the question was kept
+        assert await app.bot_data.querylog.question_count() == 1  # the question was kept
         call = await ask(bot_api)
     assert_consistent(call, data)
     assert any(r.name == "bot.handlers" and r.levelno == logging.ERROR for r in caplog.records)
@@ -363,7 +363,7 @@ async def test_disk_full_or_read_only_during_reload_keeps_the_old_index_and_tell
 ) -> None:
     data = tmp_path / "data"
     async with serve(settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0)) as app:
-        engine: Engine = app.bot_data["engine"]
+        engine: Engine = app.bot_data.engine
         version, before = engine.version, generations(data)
         change_story(corpus_dir)
         install, reason = DISK_FAULTS[fault]
@@ -400,4 +400,4 @@ async def test_an_upload_on_a_full_disk_is_rejected_with_the_reason_and_nothing_
         assert reply.plain.startswith("I could not add zoo.txt: ")
         assert os.strerror(errno.ENOSPC) in reply.plain
         assert listing(corpus_dir) == before
-        assert len(await app.bot_data["engine"].documents()) == 1
+        assert len(await app.bot_data.engine.documents()) == 1

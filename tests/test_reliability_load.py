@@ -105,7 +105,7 @@ async def test_fifty_users_asking_during_two_reloads_each_get_one_correct_reply(
     embedder = GatedEmbedder()
     settings = settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0, questions_per_minute=10_000)
     async with serve(settings, embedder) as app:
-        engine: Engine = app.bot_data["engine"]
+        engine: Engine = app.bot_data.engine
         texts = passage_texts(data)
         for question in questions:  # the precondition of "a correct answer": each finds its paragraph
             assert question in (await engine.ask(question)).hits[0].text
@@ -137,7 +137,7 @@ async def test_fifty_users_asking_during_two_reloads_each_get_one_correct_reply(
         reloads = asyncio.create_task(admin())
         await asyncio.gather(*(user(2000 + i) for i in range(USERS)))
         summaries = await reloads
-        usage_count = await app.bot_data["usage"].question_count()
+        usage_count = await app.bot_data.querylog.question_count()
 
     assert "1 added, 1 changed, 0 removed" in summaries[0].plain
     assert "0 added, 1 changed, 1 removed" in summaries[1].plain

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import callbacks
-from bot.removal import RemovalTokens
+from bot.removals import RemovalTokens
 
 
 class Clock:

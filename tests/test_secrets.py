@@ -42,7 +42,7 @@ async def test_token_stays_out_of_logs_and_replies_through_faults_and_errors(
             await bot_api.stop()  # refused connections: the URL is in the request that failed
             await errors.reached(1)
             await bot_api.start(port)
-        engine: Engine = app.bot_data["engine"]
+        engine: Engine = app.bot_data.engine
         url = f"{bot_api.base_url}{bot_api.token}/sendMessage"
 
         async def failing(question: str, **kwargs: Any) -> Any:

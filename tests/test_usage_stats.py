@@ -117,19 +117,19 @@ async def test_stats_votes_top_questions_and_recent_unanswered(usage: QueryLog) 
 
 def test_stats_render_escapes_questions_and_names_the_figures() -> None:
     from bot.querylog import UsageStats
-    from bot.stats import render_stats
+    from bot.render import stats_blocks, to_messages
 
     stats = UsageStats(
         questions_today=2, questions_week=4, users_week=3, answered_week=3, unanswered_week=1,
         latency_median_ms=81.4, latency_p95_ms=240.0, votes_up=5, votes_down=1,
         top_questions=(("<b>Wer</b> & wie?", 2),), recent_unanswered=(("Wetter?", NOW),),
     )
-    (english,) = render_stats(stats, "en")
+    (english,) = to_messages(stats_blocks(stats, "en"), "en")
     assert "Questions: 2 today (UTC), 4 in the last 7 days" in english
     assert "Answered: 3 (75 %) · not in the story: 1 (25 %)" in english
     assert "median 81 ms, p95 240 ms" in english
     assert "👍 5 · 👎 1" in english
     assert "&lt;b&gt;Wer&lt;/b&gt; &amp; wie?" in english and "<b>Wer</b>" not in english
     assert "2026-03-10 15:00 „Wetter?“" in english
-    (german,) = render_stats(stats, "de")
+    (german,) = to_messages(stats_blocks(stats, "de"), "de")
     assert "Fragen: 2 heute (UTC), 4 in den letzten 7 Tagen" in german

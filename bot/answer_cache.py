@@ -1,7 +1,9 @@
-"""A small in-process TTL cache of answers by normalized question text (inline mode).
+"""A small in-process TTL cache of answers by serving index version and normalized question text
+(inline mode).
 
 Clients send an inline query per keystroke and people repeat each other's questions, so answers
-are kept for ``CACHE_SECONDS``; the cache is cleared when documents are added or removed.
+are kept for ``CACHE_SECONDS``. The key includes the version of the index generation that
+answered, so a reload, an upload or a removal (each a new generation) never serves an old answer.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ def normalize(query: str) -> str:
 
 
 class AnswerCache:
-    """A small in-process TTL cache of answers by normalized query text."""
+    """Answers by (index version, normalized query text), each kept ``ttl`` seconds."""
 
     def __init__(
         self, ttl: float = CACHE_SECONDS, max_entries: int = 512, clock: Callable[[], float] = time.monotonic
@@ -30,9 +32,11 @@ class AnswerCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._clock = clock
-        self._items: OrderedDict[str, tuple[float, Answer]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, str], tuple[float, Answer]] = OrderedDict()
 
-    def get(self, key: str) -> Answer | None:
+    def get(self, version: str, query: str) -> Answer | None:
+        """The cached answer to ``query`` from index ``version``, if it is fresh."""
+        key = (version, normalize(query))
         item = self._items.get(key)
         if item is None:
             return None
@@ -42,11 +46,9 @@ class AnswerCache:
         self._items.move_to_end(key)
         return item[1]
 
-    def put(self, key: str, answer: Answer) -> None:
+    def put(self, version: str, query: str, answer: Answer) -> None:
+        key = (version, normalize(query))
         self._items[key] = (self._clock(), answer)
         self._items.move_to_end(key)
         while len(self._items) > self.max_entries:
             self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        self._items.clear()

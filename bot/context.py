@@ -1,0 +1,127 @@
+"""The bot's state, typed, and the one way handlers reply.
+
+python-telegram-bot builds every handler's ``context`` from ``CONTEXT_TYPES``: ``context.bot_data``
+is a ``BotState`` (settings at build time; engine and query log opened in ``post_init``) and
+``BotContext`` reaches it through typed properties:
+
+    context.engine  context.querylog  context.settings  context.limiter  context.answers
+    context.removals  context.is_admin(user)  context.wait_seconds(user)
+
+``reply`` renders blocks in the user's language and sends them to the update's chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters, Update, User
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from index import Engine
+
+from . import i18n, render
+from .answer_cache import AnswerCache
+from .limits import RateLimiter
+from .querylog import QueryLog
+from .removals import RemovalTokens
+from .render import Block
+from .settings import BotSettings
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class BotState:
+    """What the handlers share; ``python-telegram-bot`` creates it empty as ``bot_data``."""
+
+    def __init__(self) -> None:
+        self.settings: BotSettings | None = None
+        self.engine: Engine | None = None
+        self.querylog: QueryLog | None = None
+        self.limiter = RateLimiter(0)
+        self.answers = AnswerCache()
+        self.removals = RemovalTokens()
+
+    def configure(self, settings: BotSettings) -> None:
+        """Take the settings (at build time, before anything is served)."""
+        self.settings = settings
+        self.limiter = RateLimiter(settings.questions_per_minute)
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotState]):
+    """``context`` in every handler, with the bot's state as typed properties."""
+
+    @property
+    def engine(self) -> Engine:
+        if self.bot_data.engine is None:
+            raise RuntimeError("the index is not open yet")
+        return self.bot_data.engine
+
+    @property
+    def querylog(self) -> QueryLog:
+        if self.bot_data.querylog is None:
+            raise RuntimeError("the query log is not open yet")
+        return self.bot_data.querylog
+
+    @property
+    def settings(self) -> BotSettings:
+        if self.bot_data.settings is None:
+            raise RuntimeError("the bot has no settings")
+        return self.bot_data.settings
+
+    @property
+    def limiter(self) -> RateLimiter:
+        return self.bot_data.limiter
+
+    @property
+    def answers(self) -> AnswerCache:
+        return self.bot_data.answers
+
+    @property
+    def removals(self) -> RemovalTokens:
+        return self.bot_data.removals
+
+    def is_admin(self, user: User | None) -> bool:
+        """True if the user's numeric id is an admin's (never by name)."""
+        return user is not None and self.settings.is_admin(user.id)
+
+    def wait_seconds(self, user: User | None) -> int:
+        """0 (and the question counted) if ``user`` may ask now, else the seconds to wait; admins
+        are never limited."""
+        if user is None or self.is_admin(user):
+            return 0
+        return self.limiter.wait_seconds(user.id)
+
+
+CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotState)
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], BotState, Any]
+
+
+def language_of(update: object) -> str:
+    """The language of the user behind an update (German for de*, else English)."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return i18n.language(user.language_code if user else None)
+
+
+async def reply(
+    update: Update,
+    context: BotContext,
+    blocks: Sequence[Block],
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send ``blocks`` as HTML messages to the update's chat, in the user's language, the buttons
+    under the last one. In groups the first message replies to the asking message (not to the
+    bot's own message a button was pressed on)."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None:
+        return
+    quote = None
+    if message is not None and update.callback_query is None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
+    messages = render.to_messages(blocks, language_of(update))
+    for number, text in enumerate(messages, start=1):
+        await context.bot.send_message(
+            chat.id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW,
+            reply_parameters=quote if number == 1 else None,
+            reply_markup=markup if number == len(messages) else None,
+        )
