@@ -13,7 +13,7 @@ is a ``BotState`` (settings at build time; engine and query log opened in ``post
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters, Update, User
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
@@ -29,6 +29,7 @@ from .render import Block
 from .settings import BotSettings
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+T = TypeVar("T")
 
 
 class BotState:
@@ -53,21 +54,15 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
 
     @property
     def engine(self) -> Engine:
-        if self.bot_data.engine is None:
-            raise RuntimeError("the index is not open yet")
-        return self.bot_data.engine
+        return _opened(self.bot_data.engine, "the index")
 
     @property
     def querylog(self) -> QueryLog:
-        if self.bot_data.querylog is None:
-            raise RuntimeError("the query log is not open yet")
-        return self.bot_data.querylog
+        return _opened(self.bot_data.querylog, "the query log")
 
     @property
     def settings(self) -> BotSettings:
-        if self.bot_data.settings is None:
-            raise RuntimeError("the bot has no settings")
-        return self.bot_data.settings
+        return _opened(self.bot_data.settings, "the settings")
 
     @property
     def limiter(self) -> RateLimiter:
@@ -91,6 +86,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         if user is None or self.is_admin(user):
             return 0
         return self.limiter.wait_seconds(user.id)
+
+
+def _opened(value: T | None, what: str) -> T:
+    if value is None:
+        raise RuntimeError(f"{what} is not set up yet (post_init has not run)")
+    return value
 
 
 CONTEXT_TYPES = ContextTypes(context=BotContext, bot_data=BotState)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from support.fakes import FakeEmbedder
+from support.fakes import FakeEmbedder, GatedEmbedder
 
 from index import Engine, IndexConfig
 
@@ -39,6 +39,23 @@ async def engine(engine_config: IndexConfig, fake_embedder: FakeEmbedder) -> Asy
     """An Engine built and opened over the temporary corpus with the fake embedder."""
     opened = await Engine.open(engine_config, fake_embedder)
     yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def gated() -> Iterator[GatedEmbedder]:
+    """A fake embedder the test can hold inside an encode call, or make fail; opened at the end."""
+    embedder = GatedEmbedder()
+    yield embedder
+    embedder.release.set()
+
+
+@pytest.fixture
+async def gated_engine(engine_config: IndexConfig, gated: GatedEmbedder) -> AsyncIterator[Engine]:
+    """An Engine over the temporary corpus with the ``gated`` embedder (released before closing)."""
+    opened = await Engine.open(engine_config, gated)
+    yield opened
+    gated.release.set()
     await opened.close()
 
 

@@ -185,69 +185,55 @@ async def test_only_the_newest_two_generations_stay_on_disk(
 
 
 async def test_a_search_during_a_rebuild_answers_from_the_old_generation(
-    engine_config: IndexConfig, corpus_dir: Path
+    gated_engine: Engine, gated: GatedEmbedder, corpus_dir: Path
 ) -> None:
-    embedder = GatedEmbedder()
-    engine = await Engine.open(engine_config, embedder)
-    try:
-        old = engine.version
-        (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
-        embedder.hold_documents = True
-        rebuild = asyncio.create_task(engine.rebuild())
-        assert await asyncio.to_thread(embedder.entered.wait, 60)
-        assert engine.rebuilding
-        with pytest.raises(BuildInProgress):
-            await engine.rebuild()
-        during = await engine.ask(ZOO)
-        assert engine.version == old
-        assert not during.answered and all(h.doc_id != "zoo" for h in during.hits)
-        embedder.release.set()
-        report = await rebuild
-        assert report.added == 1 and engine.version != old and not engine.rebuilding
-        after = await engine.ask(ZOO)
-        assert after.answered and after.hits[0].doc_id == "zoo"
-    finally:
-        embedder.release.set()
-        await engine.close()
+    engine = gated_engine
+    old = engine.version
+    (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
+    gated.hold_documents = True
+    rebuild = asyncio.create_task(engine.rebuild())
+    assert await asyncio.to_thread(gated.entered.wait, 60)
+    assert engine.rebuilding
+    with pytest.raises(BuildInProgress):
+        await engine.rebuild()
+    during = await engine.ask(ZOO)
+    assert engine.version == old
+    assert not during.answered and all(h.doc_id != "zoo" for h in during.hits)
+    gated.release.set()
+    report = await rebuild
+    assert report.added == 1 and engine.version != old and not engine.rebuilding
+    after = await engine.ask(ZOO)
+    assert after.answered and after.hits[0].doc_id == "zoo"
 
 
 async def test_a_question_in_flight_during_a_swap_finishes_on_its_generation(
-    engine_config: IndexConfig, corpus_dir: Path
+    gated_engine: Engine, gated: GatedEmbedder, corpus_dir: Path
 ) -> None:
-    embedder = GatedEmbedder()
-    engine = await Engine.open(engine_config, embedder)
-    try:
-        embedder.hold_queries = True
-        asking = asyncio.create_task(engine.ask(ZOO, k=20))
-        assert await asyncio.to_thread(embedder.entered.wait, 60)
-        (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
-        await engine.rebuild()  # swaps while the question holds the old generation
-        embedder.release.set()
-        answer = await asyncio.wait_for(asking, 60)
-        assert answer.hits and all(h.doc_id != "zoo" for h in answer.hits)
-        assert (await engine.ask(ZOO)).hits[0].doc_id == "zoo"
-    finally:
-        embedder.release.set()
-        await engine.close()
+    engine = gated_engine
+    gated.hold_queries = True
+    asking = asyncio.create_task(engine.ask(ZOO, k=20))
+    assert await asyncio.to_thread(gated.entered.wait, 60)
+    (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
+    await engine.rebuild()  # swaps while the question holds the old generation
+    gated.release.set()
+    answer = await asyncio.wait_for(asking, 60)
+    assert answer.hits and all(h.doc_id != "zoo" for h in answer.hits)
+    assert (await engine.ask(ZOO)).hits[0].doc_id == "zoo"
 
 
 async def test_a_failing_encoder_leaves_the_old_index_serving(
-    engine_config: IndexConfig, corpus_dir: Path
+    gated_engine: Engine, gated: GatedEmbedder, engine_config: IndexConfig, corpus_dir: Path
 ) -> None:
-    embedder = GatedEmbedder()
-    engine = await Engine.open(engine_config, embedder)
-    try:
-        old, folders = engine.version, _folders(engine_config)
-        (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
-        embedder.fail_documents = True
-        with pytest.raises(BuildError, match="encoder crashed"):
-            await engine.rebuild()
-        assert engine.version == old and not engine.rebuilding
-        assert _folders(engine_config) == folders
-        assert (engine_config.data_dir / "CURRENT").read_text().strip() == old
-        assert (await engine.ask("Wer ist Durov?")).hits
-    finally:
-        await engine.close()
+    engine = gated_engine
+    old, folders = engine.version, _folders(engine_config)
+    (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
+    gated.fail_documents = True
+    with pytest.raises(BuildError, match="encoder crashed"):
+        await engine.rebuild()
+    assert engine.version == old and not engine.rebuilding
+    assert _folders(engine_config) == folders
+    assert (engine_config.data_dir / "CURRENT").read_text().strip() == old
+    assert (await engine.ask("Wer ist Durov?")).hits
 
 
 async def test_a_full_disk_during_a_build_leaves_the_old_index_serving(

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
-from support.fakes import FakeEmbedder
+from support.fakes import FakeEmbedder, GatedEmbedder
 
-from index import BuildError, DocumentError, Engine, IndexConfig, UnknownDocument
+from index import BuildError, DocumentError, Engine, UnknownDocument
 
 
 def _names(folder: Path) -> list[str]:
@@ -121,46 +119,27 @@ async def test_removing_an_unknown_document_is_refused(engine: Engine) -> None:
         await engine.remove_document("../config")
 
 
-class BrokenEncoder(FakeEmbedder):
-    """Encodes questions, fails on documents once ``broken`` is set."""
-
-    broken = False
-
-    def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
-        if self.broken and not query:
-            raise RuntimeError("encoder out of memory")
-        return super().encode(texts, query=query)
-
-
 async def test_an_upload_whose_indexing_fails_is_not_kept(
-    engine_config: IndexConfig, corpus_dir: Path
+    gated_engine: Engine, gated: GatedEmbedder, corpus_dir: Path
 ) -> None:
-    embedder = BrokenEncoder()
-    engine = await Engine.open(engine_config, embedder)
-    try:
-        files, version = _names(corpus_dir), engine.version
-        embedder.broken = True
-        with pytest.raises(BuildError, match="out of memory"):
-            await engine.add_document("zoo.txt", PENGUIN.encode())
-        assert _names(corpus_dir) == files
-        assert engine.version == version
-    finally:
-        await engine.close()
+    engine = gated_engine
+    files, version = _names(corpus_dir), engine.version
+    gated.fail_documents = True
+    with pytest.raises(BuildError, match="encoder crashed"):
+        await engine.add_document("zoo.txt", PENGUIN.encode())
+    assert _names(corpus_dir) == files
+    assert engine.version == version
 
 
 async def test_a_removal_whose_rebuild_fails_keeps_the_document(
-    engine_config: IndexConfig, corpus_dir: Path
+    gated_engine: Engine, gated: GatedEmbedder, corpus_dir: Path
 ) -> None:
-    embedder = BrokenEncoder()
-    engine = await Engine.open(engine_config, embedder)
-    try:
-        document, _ = await engine.add_document("zoo.txt", PENGUIN.encode(), title="Zoo")
-        files = _names(corpus_dir)
-        (corpus_dir / "other.txt").write_text("Ein weiterer Text über Robben.", encoding="utf-8")
-        embedder.broken = True
-        with pytest.raises(BuildError):
-            await engine.remove_document(document.id)
-        assert _names(corpus_dir) == sorted([*files, "other.txt"])
-        assert document.id in [d.id for d in await engine.documents()]
-    finally:
-        await engine.close()
+    engine = gated_engine
+    document, _ = await engine.add_document("zoo.txt", PENGUIN.encode(), title="Zoo")
+    files = _names(corpus_dir)
+    (corpus_dir / "other.txt").write_text("Ein weiterer Text über Robben.", encoding="utf-8")
+    gated.fail_documents = True
+    with pytest.raises(BuildError):
+        await engine.remove_document(document.id)
+    assert _names(corpus_dir) == sorted([*files, "other.txt"])
+    assert document.id in [d.id for d in await engine.documents()]

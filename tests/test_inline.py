@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from support.fakes import Clock
 from telegram import InputTextMessageContent
 
 from bot.answer_cache import AnswerCache, normalize
@@ -22,13 +23,6 @@ def hit(pid: int, text: str = "Durov wurde in Paris festgenommen. Er kam aus Bak
 def answer(*hits: Hit, answered: bool = True) -> Answer:
     return Answer(question="Wo?", answered=answered, hits=hits)
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_articles_carry_title_paragraph_sentence_and_source() -> None:
@@ -73,7 +67,7 @@ def test_normalize_folds_case_and_space_and_caps_length() -> None:
 
 
 def test_cache_returns_answers_until_they_expire() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     cache = AnswerCache(ttl=30, clock=clock)
     cached = answer(hit(1))
     cache.put("v1", "wer", cached)
@@ -84,7 +78,7 @@ def test_cache_returns_answers_until_they_expire() -> None:
 
 
 def test_cache_drops_least_recently_used_beyond_capacity() -> None:
-    cache = AnswerCache(max_entries=2, clock=Clock())
+    cache = AnswerCache(max_entries=2, clock=Clock(0.0))
     first, second, third = answer(hit(1)), answer(hit(2)), answer(hit(3))
     cache.put("v1", "a", first)
     cache.put("v1", "b", second)

@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.fakes import Clock
 
 from bot.limits import RateLimiter
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_limit_allows_up_to_per_minute_then_asks_to_wait() -> None:

@@ -14,18 +14,8 @@ import signal
 from pathlib import Path
 
 import pytest
+from support import botrun
 from support.botapi import BotApi, Call
-from support.botrun import (
-    BotProcess,
-    first_block,
-    logged_questions,
-    passage_texts,
-    process_env,
-    query_id,
-    serve,
-    settings_for,
-    write_config,
-)
 from support.fakes import FakeEmbedder, GatedEmbedder
 
 from bot import i18n
@@ -103,10 +93,11 @@ async def test_fifty_users_asking_during_two_reloads_each_get_one_correct_reply(
     data = tmp_path / "data"
     questions = story_questions(corpus_dir)
     embedder = GatedEmbedder()
-    settings = settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0, questions_per_minute=10_000)
-    async with serve(settings, embedder) as app:
+    settings = botrun.settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0,
+                                   questions_per_minute=10_000)
+    async with botrun.serve(settings, embedder) as app:
         engine: Engine = app.bot_data.engine
-        texts = passage_texts(data)
+        texts = botrun.passage_texts(data)
         for question in questions:  # the precondition of "a correct answer": each finds its paragraph
             assert question in (await engine.ask(question)).hits[0].text
         counter = Counter()
@@ -126,12 +117,12 @@ async def test_fifty_users_asking_during_two_reloads_each_get_one_correct_reply(
             change_paragraph(corpus_dir, questions[2], "Das sagte er am Freitag noch einmal.")
             (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
             first = await reload_while_asked(bot_api, engine, embedder, counter, 100)
-            texts.update(passage_texts(data))
+            texts.update(botrun.passage_texts(data))
             await counter.reached(600)
             change_paragraph(corpus_dir, questions[4], "Das betonte er später erneut.")
             (corpus_dir / "zoo.txt").unlink()
             second = await reload_while_asked(bot_api, engine, embedder, counter, 100)
-            texts.update(passage_texts(data))
+            texts.update(botrun.passage_texts(data))
             return [first, second]
 
         reloads = asyncio.create_task(admin())
@@ -141,18 +132,18 @@ async def test_fifty_users_asking_during_two_reloads_each_get_one_correct_reply(
 
     assert "1 added, 1 changed, 0 removed" in summaries[0].plain
     assert "0 added, 1 changed, 1 removed" in summaries[1].plain
-    logged = logged_questions(data)
+    logged = botrun.logged_questions(data)
     assert usage_count == len(logged) == USERS * QUESTIONS_EACH
     old_or_new: dict[str, set[str]] = {q: set() for q in questions}  # passage texts that answered it
     for user_id, their_questions in asked.items():
         replies = bot_api.calls_of("sendMessage", user_id)
         assert len(replies) == QUESTIONS_EACH  # exactly one reply per question
         for question, reply in zip(their_questions, replies, strict=True):
-            qid = query_id(reply)
+            qid = botrun.query_id(reply)
             assert qid is not None, reply.plain  # an answer with its buttons, not an error
             logged_question, passage_ids = logged[qid]
             assert logged_question == question
-            shown = first_block(reply)
+            shown = botrun.first_block(reply)
             assert shown == texts[passage_ids[0]].strip()  # the id's text in the index it came from
             assert question in shown
             old_or_new[question].add(shown)
@@ -175,9 +166,9 @@ async def test_sigterm_during_load_shuts_down_cleanly_and_keeps_every_answered_q
     data = tmp_path / "data"
     await build_index(corpus_dir, data)
     questions = story_questions(corpus_dir)
-    env = process_env(bot_api, corpus_dir, data, ADMIN)
-    config = str(write_config(tmp_path))
-    bot = await BotProcess.start(env, "--config", config, "run")
+    env = botrun.process_env(bot_api, corpus_dir, data, ADMIN)
+    config = str(botrun.write_config(tmp_path))
+    bot = await botrun.BotProcess.start(env, "--config", config, "run")
     stopped = asyncio.Event()
     numbers = itertools.count(1)
     answered: dict[int, str] = {}  # query id -> question
@@ -196,7 +187,7 @@ async def test_sigterm_during_load_shuts_down_cleanly_and_keeps_every_answered_q
                 reply.cancel()
                 return
             [call] = reply.result()
-            qid = query_id(call)
+            qid = botrun.query_id(call)
             assert qid is not None, call.plain
             answered[qid] = question
 
@@ -212,12 +203,12 @@ async def test_sigterm_during_load_shuts_down_cleanly_and_keeps_every_answered_q
     assert "Traceback" not in bot.log and " ERROR " not in bot.log, bot.log
     before = dict(answered)
     assert len(before) >= 60
-    restarted = await BotProcess.start(env, "--config", config, "run")
+    restarted = await botrun.BotProcess.start(env, "--config", config, "run")
     bot_api.text(6000, questions[0], language_code="de")
     [after] = await bot_api.next_calls("sendMessage", 6000, seconds=60)
-    assert questions[0] in first_block(after)
+    assert questions[0] in botrun.first_block(after)
     assert await restarted.stop(signal.SIGTERM) == 0, restarted.log
-    logged = logged_questions(data)
+    logged = botrun.logged_questions(data)
     missing = {qid: q for qid, q in before.items() if logged.get(qid, ("",))[0] != q}
     assert missing == {}
     # the questions still waiting at the SIGTERM were answered by the restarted bot, each once

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
+from support.fakes import Clock
+
 from bot import callbacks
 from bot.removals import RemovalTokens
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_token_works_once_for_its_admin() -> None:
-    tokens = RemovalTokens(clock=Clock())
+    tokens = RemovalTokens(clock=Clock(0.0))
     token = tokens.issue(42, "story-1a2b3c4d")
     assert callbacks.parse(callbacks.confirm_remove(token)) == callbacks.ConfirmRemove(token)
     assert tokens.take(token, 42) == "story-1a2b3c4d"
@@ -23,14 +17,14 @@ def test_token_works_once_for_its_admin() -> None:
 
 
 def test_other_user_cannot_use_the_token_and_it_stays_valid() -> None:
-    tokens = RemovalTokens(clock=Clock())
+    tokens = RemovalTokens(clock=Clock(0.0))
     token = tokens.issue(42, "doc")
     assert tokens.take(token, 7) is None
     assert tokens.take(token, 42) == "doc"
 
 
 def test_token_expires() -> None:
-    clock = Clock()
+    clock = Clock(0.0)
     tokens = RemovalTokens(ttl=60, clock=clock)
     token = tokens.issue(42, "doc")
     clock.now = 60
@@ -39,5 +33,5 @@ def test_token_expires() -> None:
 
 
 def test_tokens_are_distinct() -> None:
-    tokens = RemovalTokens(clock=Clock())
+    tokens = RemovalTokens(clock=Clock(0.0))
     assert len({tokens.issue(1, "doc") for _ in range(50)}) == 50

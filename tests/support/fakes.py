@@ -1,4 +1,4 @@
-"""The test doubles: a deterministic embedder, and one a test can stop inside an encode call.
+"""The test doubles: a deterministic embedder, one a test can stop inside an encode call, a clock.
 
 ``FakeEmbedder`` ranks by word overlap and needs no model files. ``GatedEmbedder`` holds a rebuild
 (or a question) at a known point without sleeping: the encode thread sets ``entered`` and waits
@@ -77,3 +77,13 @@ class GatedEmbedder(FakeEmbedder):
         if self.fail_documents and not query:
             raise RuntimeError("the encoder crashed")
         return super().encode(texts, query=query)
+
+
+class Clock:
+    """A clock the test sets by hand (``clock.now = ...``), for the limiter, caches and tokens."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
