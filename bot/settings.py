@@ -12,7 +12,6 @@ A missing or malformed value raises ``ConfigError`` naming the key.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,14 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from index import ConfigError, IndexConfig, index_config, load_toml
-from index.config import DEFAULT_CONFIG
+from index.config import DEFAULT_CONFIG, Section, from_environment, integer
 
-from .webhook import KEYS as WEBHOOK_KEYS
 from .webhook import WebhookSettings, webhook_settings
 
 TELEGRAM_API = "https://api.telegram.org/bot"
 _TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
-_INTS = {"questions_per_minute": 20, "max_upload_bytes": 2 * 1024 * 1024}
 
 
 @dataclass(frozen=True)
@@ -64,31 +61,33 @@ class BotSettings:
         return user_id is not None and user_id in self.admin_ids
 
 
-def parse_token(value: str) -> str:
+def parse_token(value: Any, where: str) -> str:
     """A token of the form ``<digits>:<secret>``; the error never repeats the value."""
-    value = value.strip()
+    value = str(value).strip()
     if value and not _TOKEN.match(value):
-        raise ConfigError("TELEGRAM_BOT_TOKEN is malformed: expected <bot id>:<secret> from @BotFather")
+        raise ConfigError(f"{where} is malformed: expected <bot id>:<secret> from @BotFather")
     return value
 
 
-def parse_base_url(value: str, key: str) -> str:
+def parse_base_url(value: Any, where: str) -> str:
     """An http(s) Bot API URL ending in "/bot" (appended when missing)."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a URL string, got {value!r}")
     url = value.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise ConfigError(f"{key} must be an http(s) URL like {TELEGRAM_API}, got {value!r}")
+        raise ConfigError(f"{where} must be an http(s) URL like {TELEGRAM_API}, got {value!r}")
     return url if url.endswith("/bot") else url + "/bot"
 
 
-def parse_admin_ids(value: Any, key: str) -> frozenset[int]:
-    """Numeric Telegram user ids from a TOML list or a comma-separated string."""
-    if isinstance(value, str):
+def parse_admin_ids(value: Any, where: str) -> frozenset[int]:
+    """Numeric Telegram user ids from a TOML list or a comma-separated string (environment)."""
+    if isinstance(value, str) and from_environment(where):
         items: list[Any] = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, list):
         items = value
     else:
-        raise ConfigError(f"{key} must be a list of numeric Telegram user ids, got {value!r}")
+        raise ConfigError(f"{where} must be a list of numeric Telegram user ids, got {value!r}")
     ids = set()
     for item in items:
         if isinstance(item, int) and not isinstance(item, bool) and item > 0:
@@ -96,55 +95,30 @@ def parse_admin_ids(value: Any, key: str) -> frozenset[int]:
         elif isinstance(item, str) and item.strip().isdigit() and item.strip().isascii():
             ids.add(int(item))
         else:
-            raise ConfigError(f"{key} must be numeric Telegram user ids (comma-separated), got {item!r}")
+            raise ConfigError(f"{where} must be numeric Telegram user ids (comma-separated), got {item!r}")
     return frozenset(ids)
 
 
-def bot_settings(
-    table: Mapping[str, Any] | None, index: IndexConfig, env: Mapping[str, str] | None = None
-) -> BotSettings:
-    """Build the settings from a ``[bot]`` table, the index settings and the environment."""
-    table = dict(table or {})
-    env = os.environ if env is None else env
-    if "token" in table:
-        raise ConfigError("[bot] token must not be in the config file: set TELEGRAM_BOT_TOKEN")
-    unknown = set(table) - {"api_base_url", "admin_ids", *_INTS, *WEBHOOK_KEYS}
-    if unknown:
-        raise ConfigError(f"[bot] unknown setting(s): {', '.join(sorted(unknown))}")
-    if not isinstance(table.get("admin_ids", []), list):
-        value = table["admin_ids"]
-        raise ConfigError(f"[bot] admin_ids must be a list of numeric Telegram user ids, got {value!r}")
-    base_url = TELEGRAM_API
-    if "api_base_url" in table:
-        if not isinstance(table["api_base_url"], str):
-            raise ConfigError(f"[bot] api_base_url must be a URL string, got {table['api_base_url']!r}")
-        base_url = parse_base_url(table["api_base_url"], "[bot] api_base_url")
-    if env.get("TELEGRAM_API_BASE_URL", "").strip():
-        base_url = parse_base_url(env["TELEGRAM_API_BASE_URL"], "TELEGRAM_API_BASE_URL")
-    admins = parse_admin_ids(table.get("admin_ids", []), "[bot] admin_ids")
-    admins |= parse_admin_ids(env.get("BOT_ADMIN_IDS", ""), "BOT_ADMIN_IDS")
-    numbers = {}
-    for key, default in _INTS.items():
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ConfigError(f"[bot] {key} must be a positive integer, got {value!r}")
-        numbers[key] = value
-    return BotSettings(
+def bot_settings(section: Section, index: IndexConfig) -> BotSettings:
+    """The ``[bot]`` settings (webhook keys included) from a section of the config file."""
+    d, none = BotSettings, frozenset[int]()
+    admins = section.value("admin_ids", parse_admin_ids, none)
+    settings = BotSettings(
         index=index,
-        token=parse_token(env.get("TELEGRAM_BOT_TOKEN", "")),
-        api_base_url=base_url,
-        admin_ids=admins,
-        webhook=webhook_settings(table, env),
-        **numbers,
+        token=section.value("token", parse_token, "", env="TELEGRAM_BOT_TOKEN", in_file=False),
+        api_base_url=section.value("api_base_url", parse_base_url, TELEGRAM_API, env="TELEGRAM_API_BASE_URL"),
+        admin_ids=admins | section.from_env("BOT_ADMIN_IDS", parse_admin_ids, none),
+        questions_per_minute=section.value("questions_per_minute", integer(1), d.questions_per_minute),
+        max_upload_bytes=section.value("max_upload_bytes", integer(1), d.max_upload_bytes),
+        webhook=webhook_settings(section),
     )
+    section.finish()
+    return settings
 
 
 def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None) -> BotSettings:
     """Read ``config.toml`` (or ``path``) and the environment into ``BotSettings``."""
     path = path or DEFAULT_CONFIG
     data = load_toml(path)
-    for name in ("index", "bot"):
-        if not isinstance(data.get(name, {}), dict):
-            raise ConfigError(f"[{name}] must be a table")
     index = index_config(data.get("index", {}), env, base=path.resolve().parent)
-    return bot_settings(data.get("bot", {}), index, env)
+    return bot_settings(Section("bot", data.get("bot", {}), env, path.resolve().parent), index)

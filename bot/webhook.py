@@ -18,7 +18,6 @@ TLS is terminated by the load balancer or a reverse proxy in front of the bot.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,8 +26,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from index import ConfigError
+from index.config import Section, integer
 
-KEYS = frozenset({"webhook_listen", "webhook_port", "webhook_url_path", "webhook_url"})
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _PATH = re.compile(r"^[A-Za-z0-9._~/-]{0,200}$")
 
@@ -49,27 +48,44 @@ class WebhookSettings:
             raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be set for --webhook (1-256 of A-Z a-z 0-9 _ -)")
 
 
-def webhook_settings(table: Mapping[str, Any], env: Mapping[str, str]) -> WebhookSettings:
-    """The webhook keys of a ``[bot]`` table and the environment; ``ConfigError`` names a bad one."""
-    listen = table.get("webhook_listen", WebhookSettings.listen)
-    if not isinstance(listen, str) or not listen.strip():
-        raise ConfigError(f"[bot] webhook_listen must be an address like 0.0.0.0, got {listen!r}")
-    port = table.get("webhook_port", WebhookSettings.port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+def _address(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where} must be an address like 0.0.0.0, got {value!r}")
+    return value.strip()
+
+
+def _path(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not _PATH.match(value.strip("/")):
+        raise ConfigError(f"{where} must be a URL path like \"telegram\", got {value!r}")
+    return value.strip("/")
+
+
+def _url(value: Any, where: str) -> str:
+    parts = urlsplit(value.strip()) if isinstance(value, str) else None
+    if parts is None or (value.strip() and (parts.scheme not in ("http", "https") or not parts.netloc)):
+        raise ConfigError(f"{where} must be an http(s) URL, got {value!r}")
+    return str(value).strip()
+
+
+def _secret(value: Any, where: str) -> str:
+    if not _SECRET.match(str(value).strip()):
+        raise ConfigError(f"{where} must be 1-256 characters of A-Z a-z 0-9 _ -")
+    return str(value).strip()
+
+
+def webhook_settings(section: Section) -> WebhookSettings:
+    """The webhook keys of the ``[bot]`` section and the environment."""
+    d = WebhookSettings
+    port = section.value("webhook_port", integer(1), d.port)
+    if port > 65535:
         raise ConfigError(f"[bot] webhook_port must be a port number (1-65535), got {port!r}")
-    path = table.get("webhook_url_path", WebhookSettings.url_path)
-    if not isinstance(path, str) or not _PATH.match(path.strip("/")):
-        raise ConfigError(f"[bot] webhook_url_path must be a URL path like \"telegram\", got {path!r}")
-    url = env.get("TELEGRAM_WEBHOOK_URL", "").strip() or table.get("webhook_url", "")
-    if not isinstance(url, str):
-        raise ConfigError(f"[bot] webhook_url must be a URL string, got {url!r}")
-    parts = urlsplit(url.strip())
-    if url and (parts.scheme not in ("http", "https") or not parts.netloc):
-        raise ConfigError(f"[bot] webhook_url must be an http(s) URL, got {url!r}")
-    secret = env.get("TELEGRAM_WEBHOOK_SECRET", "").strip()
-    if secret and not _SECRET.match(secret):
-        raise ConfigError("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -")
-    return WebhookSettings(listen.strip(), port, path.strip("/"), url.strip(), secret)
+    return WebhookSettings(
+        listen=section.value("webhook_listen", _address, d.listen),
+        port=port,
+        url_path=section.value("webhook_url_path", _path, d.url_path),
+        url=section.value("webhook_url", _url, d.url, env="TELEGRAM_WEBHOOK_URL"),
+        secret_token=section.from_env("TELEGRAM_WEBHOOK_SECRET", _secret, ""),
+    )
 
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]

@@ -1,30 +1,25 @@
-"""Index settings: ``config.toml``'s ``[index]`` table, overridden by environment variables.
+"""Settings: the one reader of ``config.toml`` (``Section``, used for ``[index]`` here and for
+``[bot]`` and its webhook keys in ``bot/settings.py``), and the index's own settings.
 
 Precedence: environment over file over default. Relative paths are resolved against the folder
-of the config file. A bad value raises ``ConfigError`` naming the key.
+of the config file. A bad value raises ``ConfigError`` naming the key or the variable.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ConfigError
 
+T = TypeVar("T")
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.toml"
-
-# environment variable -> key in [index]
-ENV_OVERRIDES = {
-    "CORPUS_DIR": "corpus_dir",
-    "DATA_DIR": "data_dir",
-    "EMBEDDING_MODEL": "model",
-    "MODEL_CACHE": "model_cache",
-}
 
 INDEX_TYPES = ("auto", "flat", "hnsw")
 
@@ -38,7 +33,7 @@ class IndexConfig:
     max_passage_tokens: int = 256  # longer paragraphs are split into sentence windows
     window_overlap: int = 1  # sentences shared by neighbouring windows
     top_k: int = 3
-    threshold: float = 0.5  # calibrated relevance below which the answer is "not in the story"
+    threshold: float = 0.5  # confidence (``ranking.confidence``) below which: "not in the story"
     index_type: str = "auto"  # auto: exact below hnsw_min_passages, HNSW above
     hnsw_min_passages: int = 50_000  # exact search costs ~20 ms at 100k passages on 2 cores
     max_question_chars: int = 1000
@@ -60,32 +55,117 @@ def load_toml(path: Path | None = None) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
 
 
-def _coerce(key: str, value: Any, default: Any, base: Path) -> Any:
-    if isinstance(default, Path):
-        if not isinstance(value, (str, Path)) or not str(value).strip():
-            raise ConfigError(f"[index] {key} must be a folder path, got {value!r}")
-        p = Path(str(value)).expanduser()
-        return p if p.is_absolute() else (base / p)
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"[index] {key} must be true or false, got {value!r}")
-        return value
-    if isinstance(default, int):
-        try:
+class Section:
+    """One table of the config file with the environment: environment over file over default.
+
+    Every value is read through a parser ``parse(raw, where) -> value`` that raises ``ConfigError``
+    naming where the value came from (``[bot] webhook_port`` or ``TELEGRAM_WEBHOOK_URL``);
+    ``finish`` refuses keys nobody read (a typo is an error, not a silent default).
+    """
+
+    def __init__(self, name: str, table: object, env: Mapping[str, str] | None = None,
+                 base: Path = ROOT) -> None:
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"[{name}] must be a table")
+        self.name, self.table, self.base = name, table, base
+        self.env = os.environ if env is None else env
+        self._read: set[str] = set()
+
+    def value(self, key: str, parse: Parser[T], default: T, *, env: str = "", in_file: bool = True) -> T:
+        """The environment variable ``env`` if set, else the file's ``key``, else ``default``.
+        With ``in_file=False`` the key is a secret that the file must not hold."""
+        self._read.add(key)
+        if env and self.env.get(env, "").strip():
+            return parse(self.env[env], env)
+        if key not in self.table:
+            return default
+        if not in_file:
+            raise ConfigError(f"[{self.name}] {key} must not be in the config file: set {env}")
+        return parse(self.table[key], f"[{self.name}] {key}")
+
+    def from_env(self, env: str, parse: Parser[T], default: T) -> T:
+        """An environment variable alone (no file key)."""
+        return parse(self.env[env], env) if self.env.get(env, "").strip() else default
+
+    def finish(self) -> None:
+        """``ConfigError`` naming the keys of the table that no setting read."""
+        unknown = set(self.table) - self._read
+        if unknown:
+            raise ConfigError(f"[{self.name}] unknown setting(s): {', '.join(sorted(unknown))}")
+
+
+Parser = Callable[[Any, str], T]
+
+
+def from_environment(where: str) -> bool:
+    """True if ``where`` names an environment variable, not a key of the file (``[table] key``)."""
+    return not where.startswith("[")
+
+
+def integer(minimum: int = 0) -> Parser[int]:
+    """A whole number of at least ``minimum`` (TOML integers, or digits from the environment)."""
+
+    def parse(value: Any, where: str) -> int:
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(value, str) and from_environment(where) and value.strip().isdigit():
             number = int(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"[index] {key} must be an integer, got {value!r}") from None
-        if number < 0:
-            raise ConfigError(f"[index] {key} must not be negative, got {number}")
+        if number is None or number < minimum:
+            raise ConfigError(f"{where} must be an integer of at least {minimum}, got {value!r}")
         return number
-    if isinstance(default, float):
+
+    return parse
+
+
+def number(low: float, high: float) -> Parser[float]:
+    """A number between ``low`` and ``high``."""
+
+    def parse(value: Any, where: str) -> float:
         try:
-            return float(value)
+            result = float(value) if not isinstance(value, bool) else None
         except (TypeError, ValueError):
-            raise ConfigError(f"[index] {key} must be a number, got {value!r}") from None
+            result = None
+        if result is None or not low <= result <= high:
+            raise ConfigError(f"{where} must be a number between {low:g} and {high:g}, got {value!r}")
+        return result
+
+    return parse
+
+
+def text(value: Any, where: str) -> str:
+    """A non-empty string, stripped."""
     if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"[index] {key} must be a non-empty string, got {value!r}")
+        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def boolean(value: Any, where: str) -> bool:
+    """true or false (``1``/``0``, ``true``/``false`` from the environment)."""
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "0", "false"):
+        return value.strip().lower() in ("1", "true")
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where} must be true or false, got {value!r}")
+    return value
+
+
+def one_of(*choices: str) -> Parser[str]:
+    def parse(value: Any, where: str) -> str:
+        if value not in choices:
+            raise ConfigError(f"{where} must be one of {', '.join(choices)}, got {value!r}")
+        return str(value)
+
+    return parse
+
+
+def folder(base: Path) -> Parser[Path]:
+    """A folder path; a relative one is taken from ``base`` (the config file's folder)."""
+
+    def parse(value: Any, where: str) -> Path:
+        if not isinstance(value, str | Path) or not str(value).strip():
+            raise ConfigError(f"{where} must be a folder path, got {value!r}")
+        path = Path(str(value).strip()).expanduser()
+        return path if path.is_absolute() else base / path
+
+    return parse
 
 
 def index_config(
@@ -93,42 +173,29 @@ def index_config(
     env: Mapping[str, str] | None = None,
     base: Path = ROOT,
 ) -> IndexConfig:
-    """Build the settings from a ``[index]`` table and the environment."""
-    table = dict(table or {})
-    env = os.environ if env is None else env
-    for var, key in ENV_OVERRIDES.items():
-        if env.get(var):
-            table[key] = env[var]
-    defaults = {
-        "corpus_dir": ROOT / "corpus",
-        "data_dir": ROOT / "data",
-        **{
-            name: getattr(IndexConfig, name)
-            for name in IndexConfig.__dataclass_fields__
-            if name not in ("corpus_dir", "data_dir")
-        },
-    }
-    unknown = set(table) - set(defaults)
-    if unknown:
-        raise ConfigError(f"[index] unknown setting(s): {', '.join(sorted(unknown))}")
-    values = {
-        key: _coerce(key, table[key], default, base) if key in table else default
-        for key, default in defaults.items()
-    }
-    if values["index_type"] not in INDEX_TYPES:
-        raise ConfigError(f"[index] index_type must be one of {INDEX_TYPES}, got {values['index_type']!r}")
-    if not 0.0 <= values["threshold"] <= 1.0:
-        raise ConfigError(f"[index] threshold must be between 0 and 1, got {values['threshold']}")
-    if values["max_passage_tokens"] < 16:
-        raise ConfigError("[index] max_passage_tokens must be at least 16")
-    return IndexConfig(**values)
+    """The ``[index]`` settings from a table and the environment."""
+    section = Section("index", table or {}, env, base)
+    d, path = IndexConfig, folder(base)
+    config = IndexConfig(
+        corpus_dir=section.value("corpus_dir", path, ROOT / "corpus", env="CORPUS_DIR"),
+        data_dir=section.value("data_dir", path, ROOT / "data", env="DATA_DIR"),
+        model=section.value("model", text, d.model, env="EMBEDDING_MODEL"),
+        model_cache=section.value("model_cache", path, d.model_cache, env="MODEL_CACHE"),
+        max_passage_tokens=section.value("max_passage_tokens", integer(16), d.max_passage_tokens),
+        window_overlap=section.value("window_overlap", integer(0), d.window_overlap),
+        top_k=section.value("top_k", integer(1), d.top_k),
+        threshold=section.value("threshold", number(0.0, 1.0), d.threshold),
+        index_type=section.value("index_type", one_of(*INDEX_TYPES), d.index_type),
+        hnsw_min_passages=section.value("hnsw_min_passages", integer(0), d.hnsw_min_passages),
+        max_question_chars=section.value("max_question_chars", integer(0), d.max_question_chars),
+        batch_wait_ms=section.value("batch_wait_ms", number(0.0, 1000.0), d.batch_wait_ms),
+        max_document_bytes=section.value("max_document_bytes", integer(1), d.max_document_bytes),
+    )
+    section.finish()
+    return config
 
 
 def load_index_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> IndexConfig:
     """Read ``config.toml`` (or ``path``) and the environment into an ``IndexConfig``."""
     path = path or DEFAULT_CONFIG
-    data = load_toml(path)
-    table = data.get("index", {})
-    if not isinstance(table, dict):
-        raise ConfigError("[index] must be a table")
-    return index_config(table, env, base=path.resolve().parent)
+    return index_config(load_toml(path).get("index", {}), env, base=path.resolve().parent)

@@ -123,3 +123,42 @@ def test_the_token_is_absent_from_repr_and_logs(tmp_path: Path, caplog: pytest.L
     assert "[TOKEN]" in caplog.text  # ... and the logs show where it was
     assert TOKEN not in caplog.text
     assert all(TOKEN not in record.getMessage() for record in caplog.records)
+
+
+def test_index_settings_take_the_environment_over_the_file_over_the_default(tmp_path: Path) -> None:
+    config = write_config(tmp_path, index='model = "all-MiniLM-L6-v2"\ndata_dir = "store"\ntop_k = 5')
+    settings = load_settings(config, env={"EMBEDDING_MODEL": "/models/e5"})
+    assert settings.index.model == "/models/e5"  # environment
+    assert settings.index.data_dir == tmp_path / "store" and settings.index.top_k == 5  # file
+    assert settings.index.threshold == IndexConfig.threshold  # default
+
+
+@pytest.mark.parametrize(
+    ("index", "env", "named"),
+    [
+        ("top_k = -1", {}, r"\[index\] top_k"),
+        ('top_k = "3"', {}, r"\[index\] top_k"),
+        ("threshold = 1.5", {}, r"\[index\] threshold"),
+        ('index_type = "ivf"', {}, r"\[index\] index_type"),
+        ("max_passage_tokens = 8", {}, r"\[index\] max_passage_tokens"),
+        ("corpus_dir = 3", {}, r"\[index\] corpus_dir"),
+        ("colour = 3", {}, r"\[index\] unknown setting\(s\): colour"),
+        ("", {"EMBEDDING_MODEL": " "}, None),  # blank variables are unset
+    ],
+)
+def test_a_bad_index_setting_names_its_key(
+    tmp_path: Path, index: str, env: dict[str, str], named: str | None
+) -> None:
+    config = write_config(tmp_path, index=index)
+    if named is None:
+        assert load_settings(config, env=env).index.model == IndexConfig.model
+        return
+    with pytest.raises(ConfigError, match=named):
+        load_settings(config, env=env)
+
+
+def test_a_table_that_is_not_a_table_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('bot = "yes"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[bot\] must be a table"):
+        load_settings(path, env={})

@@ -19,6 +19,7 @@ from bot.app import build_application, serving
 from bot.settings import BotSettings
 from bot.webhook import WebhookSettings, webhook_settings
 from index import ConfigError, Engine, IndexConfig
+from index.config import Section
 
 SECRET = "webhook-secret_0123456789"
 ALICE, BOB = 4004, 5005
@@ -89,7 +90,7 @@ async def test_update_without_the_right_secret_is_refused_and_never_answered(
 def test_webhook_settings_read_from_config_and_environment() -> None:
     table = {"webhook_listen": "0.0.0.0", "webhook_port": 8080, "webhook_url_path": "/tg/"}
     env = {"TELEGRAM_WEBHOOK_URL": "https://bot.example.org/tg", "TELEGRAM_WEBHOOK_SECRET": SECRET}
-    assert webhook_settings(table, env) == WebhookSettings("0.0.0.0", 8080, "tg", "https://bot.example.org/tg",
+    assert webhook_settings(Section("bot", table, env)) == WebhookSettings("0.0.0.0", 8080, "tg", "https://bot.example.org/tg",
                                                            SECRET)
 
 
@@ -105,7 +106,7 @@ def test_webhook_settings_read_from_config_and_environment() -> None:
 )
 def test_bad_webhook_setting_is_named(table: dict[str, Any], env: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError, match=named):
-        webhook_settings(table, env)
+        webhook_settings(Section("bot", table, env))
 
 
 def test_run_webhook_without_a_secret_fails_at_start_naming_it(
