@@ -355,20 +355,15 @@ async def test_an_unexpected_error_is_logged_and_the_user_gets_an_apology(
     bot_api: BotApi,
     corpus_dir: Path,
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = await start_bot(threshold=0.0)
-    engine = engine_of(app)
-
-    async def broken(question: str, **kwargs: Any) -> Any:
-        raise RuntimeError("the index exploded")
-
-    monkeypatch.setattr(engine, "ask", broken)
+    embedder = GatedEmbedder()
+    await start_bot(threshold=0.0, embedder=embedder)
+    embedder.fail_queries = "the index exploded"
     with caplog.at_level(logging.ERROR, logger="bot.handlers"):
         [apology] = await reply_to(bot_api, ALICE, "Was ist passiert?")
     assert apology.plain == i18n.text("de", "error")
     assert any(r.exc_info and "the index exploded" in str(r.exc_info[1]) for r in caplog.records)
-    monkeypatch.undo()
+    embedder.fail_queries = ""
     _, sentence, _ = sentence_of(corpus_dir / f"{STORY_FILE}.txt", "de")
     [answer] = await reply_to(bot_api, ALICE, sentence)  # still alive
     assert f"<b>{html.escape(sentence, quote=False)}</b>" in answer.text

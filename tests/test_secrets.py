@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
 import pytest
 from support.botapi import BotApi
 from support.botrun import BotProcess, process_env, serve, settings_for, watching, write_config
+from support.fakes import GatedEmbedder
 
 from bot import i18n
 from bot.settings import bot_settings, parse_token
-from index import ConfigError, Engine, IndexConfig
+from index import ConfigError, IndexConfig
+from index.config import Section
 
 ADMIN, ALICE = 1001, 2002
 QUESTION = "Wo hat Durov die Hotline mit Telegram eingerichtet?"
@@ -29,7 +30,8 @@ async def test_token_stays_out_of_logs_and_replies_through_faults_and_errors(
     for noisy in ("httpx", "httpcore", "telegram", "tornado"):
         caplog.set_level(logging.DEBUG, logger=noisy)
     settings = settings_for(bot_api, corpus_dir, tmp_path / "data", ADMIN, threshold=0.0)
-    async with serve(settings) as app:
+    embedder = GatedEmbedder()
+    async with serve(settings, embedder):
         bot_api.text(ALICE, QUESTION, language_code="de")
         await bot_api.next_calls("sendMessage", ALICE)
         bot_api.fail("getUpdates", status=500)  # a polling error, logged with its traceback
@@ -42,13 +44,8 @@ async def test_token_stays_out_of_logs_and_replies_through_faults_and_errors(
             await bot_api.stop()  # refused connections: the URL is in the request that failed
             await errors.reached(1)
             await bot_api.start(port)
-        engine: Engine = app.bot_data.engine
         url = f"{bot_api.base_url}{bot_api.token}/sendMessage"
-
-        async def failing(question: str, **kwargs: Any) -> Any:
-            raise RuntimeError(f"could not reach {url}")  # an error whose text carries the token
-
-        monkeypatch.setattr(engine, "ask", failing)
+        embedder.fail_queries = f"could not reach {url}"  # an error whose text carries the token
         bot_api.text(ALICE, QUESTION, language_code="en")
         [sorry] = await bot_api.next_calls("sendMessage", ALICE)
         assert sorry.plain == i18n.text("en", "error")
@@ -78,9 +75,9 @@ async def test_a_rejected_token_is_reported_without_showing_it(
 def test_a_malformed_token_error_and_the_settings_repr_do_not_show_it(tmp_path: Path) -> None:
     secret = "12345:has spaces and/slashes"
     with pytest.raises(ConfigError) as raised:
-        parse_token(secret)
+        parse_token(secret, "TELEGRAM_BOT_TOKEN")
     assert "TELEGRAM_BOT_TOKEN" in str(raised.value) and "has spaces" not in str(raised.value)
     index = IndexConfig(corpus_dir=tmp_path, data_dir=tmp_path)
-    settings = bot_settings({}, index, {"TELEGRAM_BOT_TOKEN": "12345:SECRETsecret_0123"})
+    settings = bot_settings(Section("bot", {}, {"TELEGRAM_BOT_TOKEN": "12345:SECRETsecret_0123"}), index)
     assert settings.token == "12345:SECRETsecret_0123"
     assert "SECRETsecret" not in repr(settings) and "SECRETsecret" not in str(settings)

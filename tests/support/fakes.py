@@ -59,6 +59,7 @@ class GatedEmbedder(FakeEmbedder):
         self.hold_documents = False  # document (passage, sentence) encodings wait at the gate
         self.hold_queries = False  # question encodings wait at the gate
         self.fail_documents = False  # document encodings raise
+        self.fail_queries = ""  # question encodings raise RuntimeError with this text (when set)
         self.entered = threading.Event()  # an encode call is waiting at the gate
         self.release = threading.Event()  # the test opens the gate
         self.timeout = timeout  # a safety net: a test that never opens the gate fails, not hangs
@@ -76,6 +77,8 @@ class GatedEmbedder(FakeEmbedder):
                 raise TimeoutError("the test never opened the gate")
         if self.fail_documents and not query:
             raise RuntimeError("the encoder crashed")
+        if self.fail_queries and query:
+            raise RuntimeError(self.fail_queries)
         return super().encode(texts, query=query)
 
 
