@@ -54,6 +54,7 @@ class Plan:
     sentence_texts: list[str]  # in sentences.npy row order
     skipped: list[tuple[str, str]]
     next_id: int
+    chunked: list[str]  # ids of the documents cut into passages anew (the others were reused)
 
 
 def fingerprint(sources: list[SourceText], config: IndexConfig, embedder: Embedder) -> str:
@@ -94,11 +95,12 @@ def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: Inde
     documents: list[Document] = []
     records: list[PassageRecord] = []
     sentence_texts: list[str] = []
-    skipped = list(skipped)
+    skipped, chunked = list(skipped), []
     for source in sources:
         passages = (reused or {}).get(source.id)
         if not passages:
             passages, next_id = _chunk(source, config, embedder, prior, next_id)
+            chunked.append(source.id)
         if not passages:
             skipped.append((source.path, "no text to index"))
             continue
@@ -106,7 +108,7 @@ def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: Inde
             records.append(PassageRecord(passage, text_hash, len(sentence_texts), source.language or "de"))
             sentence_texts.extend(passage.text[s:e] for s, e in passage.sentences)
         documents.append(source.to_document(len(passages)))
-    return Plan(documents, records, sentence_texts, skipped, next_id)
+    return Plan(documents, records, sentence_texts, skipped, next_id, chunked)
 
 
 def encode_missing(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
@@ -201,7 +203,7 @@ def report(the_plan: Plan, previous: list[Document], embedded: int, started: flo
         changed=sum(differs(new[i], old[i]) for i in new.keys() & old.keys()),
         removed=len(old.keys() - new.keys()),
         embedded=embedded, seconds=time.perf_counter() - started,
-        skipped=tuple(the_plan.skipped), version=version,
+        skipped=tuple(the_plan.skipped), version=version, chunked=tuple(the_plan.chunked),
     )
 
 

@@ -89,3 +89,4 @@ class BuildReport:
     seconds: float
     skipped: tuple[tuple[str, str], ...] = ()  # (file name, reason) for files that were not indexed
     version: str = ""  # name of the index generation now serving
+    chunked: tuple[str, ...] = ()  # ids of the documents cut into passages anew (others were reused)

@@ -163,24 +163,6 @@ async def start_bot(
         yield start
 
 
-@pytest.fixture
-def chunked_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The document texts builds cut into passages from now on (``index.build.chunk_text`` calls)."""
-    from typing import Any
-
-    import index.build
-    from index.chunking import Chunk, chunk_text
-
-    texts: list[str] = []
-
-    def counting(text: str, *args: Any, **kwargs: Any) -> list[Chunk]:
-        texts.append(text)
-        return chunk_text(text, *args, **kwargs)
-
-    monkeypatch.setattr(index.build, "chunk_text", counting)
-    return texts
-
-
 @pytest.fixture(scope="session")
 def e5_plain(e5_folder: Path) -> object:
     """The converted folder loaded by sentence-transformers alone, with the on-disk tokenizer as is."""

@@ -89,28 +89,26 @@ async def test_a_changed_document_reembeds_only_its_new_passage_and_sentence(
 
 
 async def test_a_rebuild_after_adding_a_document_chunks_only_that_document(
-    engine: Engine, engine_config: IndexConfig, corpus_dir: Path, chunked_texts: list[str]
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
 ) -> None:
     old_keys = await _keys(engine_config, engine.version)
-    chunked_texts.clear()
     (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
     report = await engine.rebuild()
-    assert report.added == 1 and chunked_texts == [ZOO]
+    assert report.added == 1 and report.chunked == ("zoo",)
     new_keys = await _keys(engine_config, engine.version)
     assert {k: v for k, v in new_keys.items() if k[0] != "zoo"} == old_keys
 
 
 async def test_reused_passages_equal_those_of_a_fresh_build(
-    engine: Engine, engine_config: IndexConfig, corpus_dir: Path, tmp_path: Path, chunked_texts: list[str]
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path, tmp_path: Path
 ) -> None:
-    chunked_texts.clear()
     (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
-    await engine.rebuild()
-    assert chunked_texts == [ZOO]  # the story's passages were reused
+    report = await engine.rebuild()
+    assert report.chunked == ("zoo",)  # the story's passages were reused
     fresh_config = dataclasses.replace(engine_config, data_dir=tmp_path / "fresh")
     fresh = await Engine.open(fresh_config, FakeEmbedder())
     await fresh.close()
-    assert len(chunked_texts) == 3  # the fresh build chunked both documents
+    assert fresh.last_report is not None and len(fresh.last_report.chunked) == 2  # a fresh build: both
     reused, built = _tables(engine_config, engine.version), _tables(fresh_config, fresh.version)
     assert reused[0] == built[0] and reused[1] == built[1]  # ids, texts, offsets, hashes, rows
     assert np.array_equal(reused[2], built[2])
@@ -124,41 +122,38 @@ def _set_metadata(corpus_dir: Path, field: str, value: str) -> None:
 
 
 async def test_a_title_change_shows_at_once_and_chunks_nothing(
-    engine: Engine, engine_config: IndexConfig, corpus_dir: Path, chunked_texts: list[str]
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
 ) -> None:
     old_keys = await _keys(engine_config, engine.version)
-    chunked_texts.clear()
     _set_metadata(corpus_dir, "title", "Pawel Durov verteidigt Telegram")
     report = await engine.rebuild()
-    assert (report.changed, report.embedded, chunked_texts) == (1, 0, [])
+    assert (report.changed, report.embedded, report.chunked) == (1, 0, ())
     assert [d.title for d in await engine.documents()] == ["Pawel Durov verteidigt Telegram"]
     assert (await engine.ask("Wer ist Durov?")).hits[0].title == "Pawel Durov verteidigt Telegram"
     assert await _keys(engine_config, engine.version) == old_keys
 
 
 async def test_a_language_change_chunks_the_document_again(
-    engine: Engine, corpus_dir: Path, chunked_texts: list[str]
+    engine: Engine, corpus_dir: Path
 ) -> None:
-    chunked_texts.clear()
     _set_metadata(corpus_dir, "language", "en")  # the language picks the sentence splitter
     report = await engine.rebuild()
-    assert report.changed == 1 and len(chunked_texts) == 1
+    assert report.changed == 1 and report.chunked == ("durov-telegram.de",)
     assert [d.language for d in await engine.documents()] == ["en"]
 
 
 async def test_a_changed_passage_size_chunks_every_document_again(
-    engine_config: IndexConfig, corpus_dir: Path, chunked_texts: list[str]
+    engine_config: IndexConfig, corpus_dir: Path
 ) -> None:
     (corpus_dir / "zoo.txt").write_text(ZOO, encoding="utf-8")
     first = await Engine.open(engine_config, FakeEmbedder())
     assert first.last_report is not None
     before = first.last_report.passages
     await first.close()
-    chunked_texts.clear()
     engine = await Engine.open(dataclasses.replace(engine_config, max_passage_tokens=40), FakeEmbedder())
     try:
         report = await engine.rebuild()
-        assert len(chunked_texts) == 2 and report.passages > before
+        assert len(report.chunked) == 2 and report.passages > before
     finally:
         await engine.close()
 
