@@ -27,7 +27,8 @@ import numpy as np
 from tqdm import tqdm
 
 from . import generation as gen
-from .chunking import chunk_text
+from .boilerplate import boilerplate_paragraphs
+from .chunking import chunk_text, paragraph_spans
 from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import SourceText, load_corpus
@@ -37,7 +38,7 @@ from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store
 from .vectors import VectorIndex, choose_type
 
-FORMAT = 1  # bump when the generation layout changes: forces a rebuild
+FORMAT = 2  # bump when the generation layout changes: forces a rebuild
 BATCH = 32  # texts per encode call
 
 
@@ -77,6 +78,8 @@ def _chunk(source: SourceText, config: IndexConfig, embedder: Embedder,
     """Chunk one document; each passage keeps its old id when its place and text are unchanged."""
     max_tokens = min(config.max_passage_tokens, embedder.max_tokens)
     lang = source.language or "de"
+    paragraphs = [source.text[start:end] for start, end in paragraph_spans(source.text)]
+    boilerplate = boilerplate_paragraphs(paragraphs, source.source, source.url)
     out: list[tuple[Passage, str]] = []
     for chunk in chunk_text(source.text, embedder.count_tokens, max_tokens, config.window_overlap, lang):
         text_hash = sha256(chunk.text)
@@ -84,8 +87,17 @@ def _chunk(source: SourceText, config: IndexConfig, embedder: Embedder,
         if pid is None:
             pid, next_id = next_id, next_id + 1
         sentences = chunk.sentences or ((0, len(chunk.text)),)
-        out.append((Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, sentences), text_hash))
+        passage = Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, sentences,
+                          boilerplate=chunk.paragraph in boilerplate)
+        out.append((passage, text_hash))
     return out, next_id
+
+
+def _chunked_alike(document: Document, source: SourceText) -> bool:
+    """True if ``source`` would be cut as ``document`` was: same text, language (sentence rules)
+    and source and link (which decide the boilerplate flags)."""
+    return (document.sha256, document.language, document.source, document.url) == (
+        source.sha256, source.language, source.source, source.url)
 
 
 def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: IndexConfig,
@@ -233,7 +245,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
                 old = previous.by_id
                 reused = await previous.store.passages_of([
                     s.id for s in sources
-                    if s.id in old and (old[s.id].sha256, old[s.id].language) == (s.sha256, s.language)
+                    if s.id in old and _chunked_alike(old[s.id], s)
                 ])
         prior = {(d, p, w, h): pid for pid, d, p, w, h in keys}
         next_id = max([int(previous.manifest.get("next_id", 1)), *(k[0] + 1 for k in keys)])

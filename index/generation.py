@@ -133,15 +133,15 @@ class Generation:
     """One verified generation, loaded: database, vector index, sentence vectors, documents."""
 
     def __init__(self, folder: Path, manifest: dict[str, Any], store: Store, vectors: VectorIndex,
-                 sentences: np.ndarray, rows: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 documents: list[Document]) -> None:
+                 sentences: np.ndarray, layout: np.ndarray, documents: list[Document]) -> None:
         self.folder = folder
         self.version = folder.name
         self.manifest = manifest
         self.store = store
         self.vectors = vectors
         self.sentences = sentences
-        self._row_ids, self._row_start, self._row_count = rows
+        self._row_ids, self._row_start, self._row_count = layout[:, 0], layout[:, 1], layout[:, 2]
+        self._doc, self._paragraph, self._boilerplate = layout[:, 3], layout[:, 4], layout[:, 5] != 0
         self.documents = documents
         self.by_id = {d.id: d for d in documents}
         self._users = 0
@@ -175,8 +175,8 @@ class Generation:
                     f"{folder.name}: {vectors.ntotal} vectors for {count} passages "
                     f"(manifest: {manifest.get('passages')})"
                 )
-            rows = await store.sentence_rows()
-            if len(sentences) != manifest.get("sentences") or int(rows[2].sum()) != len(sentences):
+            layout = await store.layout()
+            if len(sentences) != manifest.get("sentences") or int(layout[:, 2].sum()) != len(sentences):
                 raise InvalidGeneration(f"{folder.name}: sentence vectors do not match the passages")
             documents = await store.documents()
         except BaseException as exc:
@@ -184,15 +184,33 @@ class Generation:
             if isinstance(exc, InvalidGeneration | asyncio.CancelledError):
                 raise
             raise InvalidGeneration(f"{folder.name}: cannot be read ({exc})") from exc
-        return cls(folder, manifest, store, vectors, sentences, rows, documents)
+        return cls(folder, manifest, store, vectors, sentences, layout, documents)
+
+    def _position(self, passage_id: int) -> int | None:
+        pos = int(np.searchsorted(self._row_ids, passage_id))
+        return pos if pos < len(self._row_ids) and self._row_ids[pos] == passage_id else None
 
     def sentence_vectors(self, passage_id: int) -> np.ndarray:
         """The vectors of a passage's sentences, in order (empty if the id is unknown)."""
-        pos = int(np.searchsorted(self._row_ids, passage_id))
-        if pos >= len(self._row_ids) or self._row_ids[pos] != passage_id:
+        pos = self._position(passage_id)
+        if pos is None:
             return self.sentences[:0]
         start = int(self._row_start[pos])
         return self.sentences[start : start + int(self._row_count[pos])]
+
+    def place(self, passage_id: int) -> tuple[str, int] | None:
+        """(document id, paragraph) of a passage, None if the id is unknown."""
+        pos = self._position(passage_id)
+        return None if pos is None else (self.documents[int(self._doc[pos])].id, int(self._paragraph[pos]))
+
+    def is_boilerplate(self, passage_id: int) -> bool:
+        """True if the passage is publisher or distributor boilerplate (``boilerplate.py``)."""
+        pos = self._position(passage_id)
+        return pos is not None and bool(self._boilerplate[pos])
+
+    def passage_ids(self) -> np.ndarray:
+        """Every passage id, ascending."""
+        return self._row_ids
 
     @asynccontextmanager
     async def use(self) -> AsyncIterator[Generation]:

@@ -68,7 +68,11 @@ def m001_embedding_cache() -> str:
     """
 
 
-GENERATION: tuple[Migration, ...] = (m001_documents_passages_keywords,)
+def m002_boilerplate_flag() -> str:
+    return "ALTER TABLE passages ADD COLUMN boilerplate INTEGER NOT NULL DEFAULT 0;"
+
+
+GENERATION: tuple[Migration, ...] = (m001_documents_passages_keywords, m002_boilerplate_flag)
 CACHE: tuple[Migration, ...] = (m001_embedding_cache,)
 
 

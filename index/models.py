@@ -31,6 +31,7 @@ class Passage:
     text: str
     # (start, end) character offsets of each sentence within ``text``
     sentences: tuple[tuple[int, int], ...]
+    boilerplate: bool = False  # publisher / distributor boilerplate (``boilerplate.py``), not content
 
 
 @dataclass(frozen=True)

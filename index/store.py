@@ -22,7 +22,7 @@ from .models import Document, Passage
 
 log = logging.getLogger(__name__)
 
-_PASSAGE_COLUMNS = "id, doc_id, paragraph, window_no, text, sentences"
+_PASSAGE_COLUMNS = "id, doc_id, paragraph, window_no, text, sentences, boilerplate"
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ def write_store(path: Path, documents: Sequence[Document], records: Iterable[Pas
             for r in records:
                 p = r.passage
                 conn.execute(
-                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (p.id, p.doc_id, p.paragraph, p.window, p.text, r.text_sha256,
-                     json.dumps(p.sentences), r.sentence_row, len(p.sentences)),
+                     json.dumps(p.sentences), r.sentence_row, len(p.sentences), int(p.boilerplate)),
                 )
                 conn.execute(
                     "INSERT INTO passage_keywords (rowid, stemmed) VALUES (?, ?)",
@@ -74,7 +74,7 @@ def _pending(path: Path) -> list[str]:
 def _passage(row: Sequence) -> Passage:
     return Passage(
         id=row[0], doc_id=row[1], paragraph=row[2], window=row[3], text=row[4],
-        sentences=tuple((int(s), int(e)) for s, e in json.loads(row[5])),
+        sentences=tuple((int(s), int(e)) for s, e in json.loads(row[5])), boilerplate=bool(row[6]),
     )
 
 
@@ -146,16 +146,17 @@ class Store:
         found: dict[str, list[tuple[Passage, str]]] = {}
         async with self._db.execute(sql, (json.dumps(list(doc_ids)),)) as cursor:
             async for row in cursor:
-                found.setdefault(row[1], []).append((_passage(row), row[6]))
+                found.setdefault(row[1], []).append((_passage(row), row[7]))
         return found
 
-    async def sentence_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Passage ids (sorted) with the first row and count of their sentence vectors."""
-        sql = "SELECT id, sentence_row, sentence_count FROM passages ORDER BY id"
+    async def layout(self) -> np.ndarray:
+        """One row per passage, by id: id, first sentence-vector row, sentence count, document
+        position, paragraph, boilerplate flag (what the query path needs without reading texts)."""
+        sql = ("SELECT p.id, p.sentence_row, p.sentence_count, d.position, p.paragraph, p.boilerplate "
+               "FROM passages p JOIN documents d ON d.id = p.doc_id ORDER BY p.id")
         async with self._db.execute(sql) as cursor:
             rows = await cursor.fetchall()
-        table = np.array(rows, dtype=np.int64).reshape(-1, 3)
-        return table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()
+        return np.array(rows, dtype=np.int64).reshape(-1, 6)
 
     async def keyword(self, text: str, lang: str, limit: int) -> list[int]:
         """Passage ids matching the words of ``text``, best bm25 first.
