@@ -1,7 +1,7 @@
 """Answer latency for one user, in process: question text -> rendered reply text, no network.
 
-Each question goes through ``Engine.ask`` (its ``Answer.timings`` give encode / vector / keyword /
-fusion seconds) and then ``bot.render.render_answer`` (the HTML the bot would send). "other" is
+Each question goes through ``Engine.ask`` (its ``Answer.timings`` give encode / keyword / search /
+judge seconds) and then ``bot.render.render_answer`` (the HTML the bot would send). "other" is
 what ``ask`` spends outside the named stages: reading the passages, building the hits.
 """
 
@@ -17,7 +17,7 @@ from index import Engine
 
 from .report import Report, ms, percentile
 
-STAGES = ("encode", "keyword", "vector", "fusion", "render", "other")
+STAGES = ("encode", "keyword", "search", "judge", "render", "other")
 WARM_UP = 10
 
 

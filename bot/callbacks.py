@@ -182,7 +182,8 @@ def keyboard_for(answer: Answer, query_id: int, lang: str, offset: int = 0) -> I
     """The buttons under the answer to logged question ``query_id`` showing hits from ``offset``:
     context of the top passage (when it answers, or on a "more" page) and more (when answered)."""
     shown = len(answer.hits)
-    top = answer.hits[0].passage_id if answer.hits and (answer.answered or offset) else None
+    shows_passages = answer.outcome in ("answer", "unsure") or offset
+    top = answer.hits[0].passage_id if answer.hits and shows_passages else None
     further = offset + shown if answer.answered and shown and offset + shown <= MAX_OFFSET else None
     return answer_keyboard(lang, query_id, passage_id=top, next_offset=further)
 

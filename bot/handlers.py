@@ -65,7 +65,9 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     started = time.perf_counter()
     answer = await context.engine.ask(text)
     query_id = await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
-    markup = None if query_id is None else callbacks.keyboard_for(answer, query_id, lang)
+    markup = None
+    if query_id is not None and answer.outcome != "small_talk":
+        markup = callbacks.keyboard_for(answer, query_id, lang)
     await reply(update, context, render.answer_blocks(answer, lang), markup)
 
 
@@ -83,6 +85,7 @@ async def log_question(update: Update, context: BotContext, answer: Answer, late
             latency_ms=latency_ms,
             language=answer.language,
             shortened=answer.shortened,
+            outcome=answer.outcome,
         )
     except Exception:
         log.exception("could not write the question to the query log")

@@ -19,6 +19,13 @@ TEXTS: dict[str, dict[str, str]] = {
             "and its source. /help shows more."
         ),
         "example": "How many users does Telegram have?",
+        "examples": "Where was Durov arrested?|How many users does Telegram have?|In which countries was "
+                    "Telegram blocked?",
+        "small_talk": "I answer questions about the documents I know, with their own sentences and sources. "
+                      "Try for example:",
+        "unsure": "I'm not sure the story answers this. These passages come closest:",
+        "lead_prefix": "What the story is about:",
+        "inline_unsure": "Not sure: closest passages below. Tap to ask me directly.",
         "help": (
             "Ask me anything about the documents below by writing a normal message. "
             "I search the text and show the passage that answers best, with the answering sentence "
@@ -111,6 +118,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "und mit der Quelle. /help zeigt mehr."
         ),
         "example": "Wie viele Nutzer hat Telegram?",
+        "examples": "Wo wurde Durov festgenommen?|Wie viele Nutzer hat Telegram?|In welchen Ländern war "
+                    "Telegram gesperrt?",
+        "small_talk": "Ich beantworte Fragen zu den Dokumenten, die ich kenne – mit ihren eigenen Sätzen und "
+                      "Quellen. Frag zum Beispiel:",
+        "unsure": (
+            "Ich bin nicht sicher, ob die Geschichte das beantwortet. Diese Stellen kommen am nächsten:"
+        ),
+        "lead_prefix": "Worum es in der Geschichte geht:",
+        "inline_unsure": "Nicht sicher: die nächsten Stellen unten. Tippe hier, um mich direkt zu fragen.",
         "help": (
             "Frag mich etwas zu den Dokumenten unten, indem du eine normale Nachricht schreibst. "
             "Ich durchsuche den Text und zeige die Stelle, die am besten antwortet, mit dem "

@@ -29,8 +29,9 @@ def _shorten(value: str, limit: int) -> str:
 
 
 def inline_results(answer: Answer, lang: str) -> list[InlineQueryResultArticle]:
-    """One article per hit of an answered question; none when the story does not answer it."""
-    if not answer.answered:
+    """One article per hit of an answered question, or per candidate when the bot is unsure; none
+    when the story does not answer it or the query is small talk."""
+    if answer.outcome not in ("answer", "unsure"):
         return []
     return [
         InlineQueryResultArticle(
@@ -68,11 +69,13 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     if answer is None:
         wait = context.wait_seconds(query.from_user)
         if wait:
-            button = hint_button(lang, "inline_wait", seconds=wait)
-            await query.answer([], cache_time=0, is_personal=True, button=button)
+            waiting = hint_button(lang, "inline_wait", seconds=wait)
+            await query.answer([], cache_time=0, is_personal=True, button=waiting)
             return
         answer = await context.engine.ask(question)
         context.answers.put(version, question, answer)
     results = inline_results(answer, lang)
-    missing = None if results else hint_button(lang, "inline_not_found")
-    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=missing)
+    hints = {"unsure": "inline_unsure", "small_talk": "inline_hint", "not_found": "inline_not_found"}
+    key = hints.get(answer.outcome)
+    button = hint_button(lang, key) if key else None
+    await query.answer(results, cache_time=CACHE_SECONDS, is_personal=True, button=button)

@@ -64,7 +64,12 @@ def m002_feedback() -> str:
     """
 
 
-MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback)
+def m003_outcome() -> str:
+    # answer, unsure, not_found, small_talk ('' for questions logged before outcomes existed)
+    return "ALTER TABLE questions ADD COLUMN outcome TEXT NOT NULL DEFAULT '';"
+
+
+MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback, m003_outcome)
 
 
 @dataclass(frozen=True)
@@ -162,14 +167,16 @@ class QueryLog:
         latency_ms: float,
         language: str = "",
         shortened: bool = False,
+        outcome: str = "",
     ) -> int:
         """Store one question and what it found; return its query id."""
         cursor = await self.db.execute(
             "INSERT INTO questions (created, user_id, chat_id, chat_type, question, language, passage_ids,"
-            " answered, shortened, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " answered, shortened, latency_ms, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 time.time(), user_id, chat_id, chat_type, question, language,
                 json.dumps([int(i) for i in passage_ids]), int(answered), int(shortened), float(latency_ms),
+                outcome,
             ),
         )
         query_id = cursor.lastrowid
@@ -265,7 +272,7 @@ class QueryLog:
         ) as cursor:
             top = tuple((str(q), int(n)) for q, n in await cursor.fetchall())
         async with self.db.execute(
-            "SELECT question, created FROM questions WHERE answered = 0"
+            "SELECT question, created FROM questions WHERE answered = 0 AND outcome != 'small_talk'"
             " ORDER BY created DESC, id DESC LIMIT 5"
         ) as cursor:
             unanswered = tuple((str(q), float(c)) for q, c in await cursor.fetchall())

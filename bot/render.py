@@ -157,19 +157,23 @@ def further_hits(answer: Answer, min_score: float = FURTHER_MIN_SCORE, limit: in
 
 
 def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> list[Block]:
-    """The reply to a question: the answering passage and its source, or "not in the story"."""
+    """The reply to a question, by its outcome: the answering passage and its source (or the lead of
+    the story), the closest passages as candidates ("unsure"), "not in the story", or small talk."""
     t = i18n.text
-    blocks: list[Block] = []
-    if answer.answered and answer.hits:
-        blocks += hit_blocks(answer.hits[0], lang, prefix=t(lang, "source_prefix") + " ")
+    blocks: list[Block]
+    if answer.outcome == "small_talk":
+        blocks = small_talk_blocks(lang)
+    elif answer.outcome == "answer" and answer.whole_story and answer.hits:
+        blocks = lead_blocks(answer.hits, lang)
+    elif answer.outcome == "answer" and answer.hits:
+        blocks = hit_blocks(answer.hits[0], lang, prefix=t(lang, "source_prefix") + " ")
         more = further_hits(answer, min_score)
         if more:
-            lines: list[Span] = [Span(t(lang, "more_header"), bold=True)]
-            for hit in more:
-                lines += [Span("\n• " + _excerpt(hit) + " — "), *_hit_source(hit, lang)]
-            blocks.append(tuple(lines))
+            blocks.append(excerpt_list(t(lang, "more_header"), more, lang))
+    elif answer.outcome == "unsure" and answer.hits:
+        blocks = [excerpt_list(t(lang, "unsure"), answer.hits, lang, bold_title=False)]
     else:
-        blocks.append((Span(t(lang, "not_in_story"), bold=True),))
+        blocks = [(Span(t(lang, "not_in_story"), bold=True),)]
         if answer.hits:
             closest = answer.hits[0]
             blocks.append((Span(t(lang, "closest") + "\n"), Span(_excerpt(closest), italic=True)))
@@ -177,6 +181,29 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_S
     if answer.shortened:
         blocks.append((Span(t(lang, "shortened", chars=len(answer.question)), italic=True),))
     return blocks
+
+
+def excerpt_list(title: str, hits: Sequence[Hit], lang: str, *, bold_title: bool = True) -> Block:
+    """A titled list of hits, each as its best sentence in quotes with its source."""
+    lines: list[Span] = [Span(title, bold=bold_title)]
+    for hit in hits:
+        lines += [Span("\n• " + _excerpt(hit) + " — "), *_hit_source(hit, lang)]
+    return tuple(lines)
+
+
+def lead_blocks(hits: Sequence[Hit], lang: str) -> list[Block]:
+    """The answer to a question about the whole story: its title and lead, then the source."""
+    first = hits[0]
+    blocks: list[Block] = [(Span(i18n.text(lang, "lead_prefix") + " "), Span(first.title, bold=True))]
+    blocks += [passage_block(hit.text, hit.highlight) for hit in hits]
+    blocks.append((Span(i18n.text(lang, "source_prefix") + " "), *_hit_source(first, lang)))
+    return blocks
+
+
+def small_talk_blocks(lang: str) -> list[Block]:
+    """What the bot does, with example questions it answers well (the reply to small talk)."""
+    examples = [Span(f"\n• {example}") for example in i18n.text(lang, "examples").split("|")]
+    return [(Span(i18n.text(lang, "small_talk")), *examples)]
 
 
 def render_answer(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> list[str]:

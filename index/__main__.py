@@ -4,6 +4,7 @@
     python -m index build [--corpus DIR] [--data DIR]
     python -m index search [--data DIR] [--k K] --jsonl < questions.txt
     python -m index eval [--xquad DIR] [--story FILE]
+    python -m index fit [--xquad DIR]          # fit the answering judgement (index/scorer.json)
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ def main(argv: list[str] | None = None, embedder: Embedder | None = None) -> int
     search.add_argument("--k", type=int, default=None, help="hits per question")
     search.add_argument("--jsonl", action="store_true", help="print one JSON object per line")
 
-    ev = sub.add_parser("eval", help="retrieval quality on XQuAD and the story question set")
-    ev.add_argument("--xquad", help="folder with xquad.de.json and xquad.en.json")
-    ev.add_argument("--story", help="story question set (JSON lines)")
+    ev = sub.add_parser("eval", help="answer quality on XQuAD and the story question set")
+    ev.add_argument("--xquad", help="folder with xquad.<language>.json (default: [eval] xquad_dir)")
+    ev.add_argument("--story", help="story question set, JSON lines (default: [eval] story_questions)")
     ev.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
+
+    fit = sub.add_parser("fit", help="fit the answering judgement on XQuAD (writes index/scorer.json)")
+    fit.add_argument("--xquad", help="folder with xquad.<language>.json (default: [eval] xquad_dir)")
 
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -39,6 +39,7 @@ from .store import PassageRecord, write_store
 from .vectors import VectorIndex, choose_type
 
 FORMAT = 2  # bump when the generation layout changes: forces a rebuild
+CACHE_FILE = "cache.sqlite"  # the embedding cache, in the data folder
 BATCH = 32  # texts per encode call
 
 
@@ -160,6 +161,21 @@ async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list
     return matrices, len(missing)
 
 
+async def cached_queries(cache: EmbeddingCache, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Question vectors of ``texts`` (kind ``query``), encoded only where the cache has none."""
+    hashes = [sha256(t) for t in texts]
+    known = await cache.get_many(embedder.name, "query", hashes)
+    missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in known))
+    if missing:
+        fresh = await run_sync(embedder.encode, missing, query=True)
+        new = {sha256(t): fresh[i] for i, t in enumerate(missing)}
+        await cache.put_many(embedder.name, "query", new)
+        known.update(new)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([known[h] for h in hashes]).astype(np.float32)
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -251,7 +267,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
         next_id = max([int(previous.manifest.get("next_id", 1)), *(k[0] + 1 for k in keys)])
     the_plan = await run_sync(plan, sources, skipped, config, embedder, prior, next_id, reused)
     await run_sync(config.data_dir.mkdir, parents=True, exist_ok=True)
-    cache = await EmbeddingCache.open(config.data_dir / "cache.sqlite")
+    cache = await EmbeddingCache.open(config.data_dir / CACHE_FILE)
     try:
         kinds = {"passage": [r.passage.text for r in the_plan.records], "sentence": the_plan.sentence_texts}
         vectors, embedded = await embed(cache, embedder, kinds, progress)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from .config import IndexConfig, load_index_config
+from .config import DEFAULT_CONFIG, IndexConfig, Section, folder, load_index_config, load_toml
 from .engine import Engine
 from .errors import IndexError_
 from .model import Embedder
@@ -28,6 +28,18 @@ def configure(args: argparse.Namespace) -> IndexConfig:
     return dataclasses.replace(config, **changes)
 
 
+def eval_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    """The XQuAD folder and the story question set: the arguments, else ``[eval]`` of the config."""
+    path = Path(args.config) if getattr(args, "config", None) else DEFAULT_CONFIG
+    section = Section("eval", load_toml(path).get("eval", {}), base=path.resolve().parent)
+    where = folder(path.resolve().parent)
+    xquad = section.value("xquad_dir", where, path.resolve().parent / "xquad")
+    story = section.value("story_questions", where, path.resolve().parent / "story_questions.jsonl")
+    section.finish()
+    return (Path(args.xquad) if getattr(args, "xquad", None) else xquad,
+            Path(args.story) if getattr(args, "story", None) else story)
+
+
 def run(args: argparse.Namespace, embedder: Embedder | None = None) -> int:
     """Run the parsed command (``embedder`` replaces the configured model); returns the exit code."""
     try:
@@ -40,15 +52,15 @@ def run(args: argparse.Namespace, embedder: Embedder | None = None) -> int:
             return asyncio.run(_build(config, embedder))
         if args.command == "search":
             return asyncio.run(_search(config, embedder, args.k, args.jsonl, sys.stdin, sys.stdout))
-        if args.command == "eval":
-            try:
-                from . import evaluate
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__package__}.evaluate":
-                    raise
-                print("eval is not available: index/evaluate.py is missing", file=sys.stderr)
-                return 2
-            return evaluate.run(args, config)
+        if args.command in ("eval", "fit"):
+            xquad, story = eval_paths(args)
+            if args.command == "fit":
+                from . import fit
+
+                return fit.run(xquad, config)
+            from . import evaluate
+
+            return evaluate.run(xquad, story, args.limit, config)
     except IndexError_ as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -79,7 +91,10 @@ async def _build(config: IndexConfig, embedder: Embedder | None) -> int:
 def answer_json(answer: Answer) -> dict[str, Any]:
     return {
         "question": answer.question,
+        "outcome": answer.outcome,
         "answered": answer.answered,
+        "whole_story": answer.whole_story,
+        "confidence": round(answer.confidence, 4),
         "hits": [
             {
                 "doc": h.doc_id,
@@ -97,7 +112,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_text(answer: Answer) -> str:
-    verdict = "answered" if answer.answered else "not in the story (closest passages below)"
+    verdict = {"answer": "answered", "unsure": "not sure (the closest passages below)",
+               "small_talk": "small talk (not a question about the documents)"}.get(
+        answer.outcome, "not in the story (closest passages below)")
     lines = [f"? {answer.question}", f"  {verdict}"]
     for rank, h in enumerate(answer.hits, start=1):
         lines.append(f"  {rank}. [{h.score:.2f}] {h.title}, paragraph {h.paragraph} ({h.source} {h.url})")

@@ -33,7 +33,8 @@ class IndexConfig:
     max_passage_tokens: int = 256  # longer paragraphs are split into sentence windows
     window_overlap: int = 1  # sentences shared by neighbouring windows
     top_k: int = 3
-    threshold: float = 0.5  # confidence (``ranking.confidence``) below which: "not in the story"
+    threshold: float | None = None  # answer probability from which a passage is the answer;
+    #                                 None: the value fitted with the scorer (``judge.py``)
     index_type: str = "auto"  # auto: exact below hnsw_min_passages, HNSW above
     hnsw_min_passages: int = 50_000  # exact search costs ~20 ms at 100k passages on 2 cores
     max_question_chars: int = 1000
@@ -131,6 +132,15 @@ def number(low: float, high: float) -> Parser[float]:
     return parse
 
 
+def optional(parse: Parser[T]) -> Parser[T | None]:
+    """``parse``, or None for an empty string (``threshold = ""``: the fitted default)."""
+
+    def parse_optional(value: Any, where: str) -> T | None:
+        return None if value == "" else parse(value, where)
+
+    return parse_optional
+
+
 def text(value: Any, where: str) -> str:
     """A non-empty string, stripped."""
     if not isinstance(value, str) or not value.strip():
@@ -184,7 +194,7 @@ def index_config(
         max_passage_tokens=section.value("max_passage_tokens", integer(16), d.max_passage_tokens),
         window_overlap=section.value("window_overlap", integer(0), d.window_overlap),
         top_k=section.value("top_k", integer(1), d.top_k),
-        threshold=section.value("threshold", number(0.0, 1.0), d.threshold),
+        threshold=section.value("threshold", optional(number(0.0, 1.0)), d.threshold),
         index_type=section.value("index_type", one_of(*INDEX_TYPES), d.index_type),
         hnsw_min_passages=section.value("hnsw_min_passages", integer(0), d.hnsw_min_passages),
         max_question_chars=section.value("max_question_chars", integer(0), d.max_question_chars),

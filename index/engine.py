@@ -18,15 +18,16 @@ import numpy as np
 
 from . import build as builder
 from . import generation as gen
-from . import search
+from . import judge, phrases, search
 from .batcher import QueryBatcher
 from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import load_corpus, store_upload
+from .embedding_cache import EmbeddingCache
 from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
 from .model import Embedder
-from .models import Answer, BuildReport, Document, PassageContext
-from .ranking import REFERENCE_QUESTIONS
+from .models import Answer, BuildReport, Document, Hit, PassageContext
+from .ranking import REFERENCE_QUESTIONS, hub_baseline
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +40,16 @@ class Engine:
     config: IndexConfig
     embedder: Embedder
 
-    def __init__(self, config: IndexConfig, embedder: Embedder) -> None:
+    def __init__(self, config: IndexConfig, embedder: Embedder, scorer: judge.Scorer | None = None) -> None:
         self.config = config
         self.embedder = embedder
         self._generation: gen.Generation | None = None
         self._lock = asyncio.Lock()
         self._batcher = QueryBatcher(self._encode_questions, config.batch_wait_ms)
         self.last_report: BuildReport | None = None  # of the most recent build, if any
-        self._references: np.ndarray | None = None  # vectors of ranking.REFERENCE_QUESTIONS
-        self._hubs: search.HubReference | None = None  # for the serving generation
+        self.scorer = scorer or judge.Scorer.load()
+        self._references: judge.References | None = None  # encoded at open
+        self._hub_baseline: tuple[gen.Generation, float] | None = None  # of the serving generation
 
     def _encode_questions(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts, query=True)
@@ -60,20 +62,21 @@ class Engine:
         *,
         build_if_missing: bool = True,
         progress: bool = False,
+        scorer: judge.Scorer | None = None,
     ) -> Engine:
         """Load the embedder (unless given) and the newest complete index generation.
 
         With ``build_if_missing`` an absent, incomplete or corrupt index is (re)built from the
-        corpus first (``progress`` shows a progress bar on stderr).
+        corpus first (``progress`` shows a progress bar on stderr). ``scorer`` replaces the fitted
+        answering judgement (``index/scorer.json``).
         """
         if embedder is None:
             from .model.encoder import load_embedder
 
-            engine = cls(config, await run_sync(load_embedder, config))
-        else:
-            engine = cls(config, embedder)
+            embedder = await run_sync(load_embedder, config)
+        engine = cls(config, embedder, scorer)
         name, dim = engine.embedder.name, engine.embedder.dim
-        engine._references = await run_sync(engine._encode_questions, list(REFERENCE_QUESTIONS))
+        await engine._load_references()
         problem = "no index yet"
         current = gen.read_current(config.data_dir)
         if current is not None:
@@ -110,6 +113,20 @@ class Engine:
             raise IndexError_("the index is not open")
         return self._generation
 
+    async def _load_references(self) -> judge.References:
+        """The reference messages' vectors (from the embedding cache after the first start)."""
+        if self._references is None:
+            path = self.config.data_dir / builder.CACHE_FILE
+            await run_sync(path.parent.mkdir, parents=True, exist_ok=True)
+            cache = await EmbeddingCache.open(path)
+            try:
+                groups = (REFERENCE_QUESTIONS, phrases.SMALL_TALK, phrases.WHOLE_STORY)
+                vectors = [await builder.cached_queries(cache, self.embedder, list(g)) for g in groups]
+            finally:
+                await cache.close()
+            self._references = judge.References(*vectors)
+        return self._references
+
     async def ask(self, question: str, *, k: int | None = None, offset: int = 0) -> Answer:
         """Answer a question with up to ``k`` hits starting at rank ``offset``.
 
@@ -127,43 +144,70 @@ class Engine:
         offset = max(0, offset)
         timings: dict[str, float] = {}
         generation = self._serving()
+        references = await self._load_references()
+        asked = judge.content_words(question)
         async with generation.use():
             clock = time.perf_counter()
             query = await self._batcher.encode(question)
             timings["encode"] = (now := time.perf_counter()) - clock
             language = search.guess_language(question)
-            dense = await run_sync(search.dense, generation, query)
-            timings["vector"] = (clock := time.perf_counter()) - now
             keyword: list[int] = []
             if search.use_keywords(language):
                 keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
-            timings["keyword"] = (now := time.perf_counter()) - clock
-            ranking = search.rank(generation, query, dense, keyword, language)
-            timings["fusion"] = time.perf_counter() - now
+            known = await generation.store.known_stems(judge.stems(asked))
+            timings["keyword"] = (clock := time.perf_counter()) - now
+            about_source = search.names_source(question, generation.documents)
+            ranking = await run_sync(search.ranked, generation, query, keyword, language, about_source)
+            timings["search"] = (now := time.perf_counter()) - clock  # vector search and ranking
+            runner = search.runner_up(ranking, generation)
             page = ranking[offset : offset + k]
-            wanted = dict.fromkeys(r.passage_id for r in [*page, *ranking[: search.LEAD_DEPTH]])
-            passages = await generation.store.passages(list(wanted))
-        hits = tuple(
-            search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
-            for r in page
-            if r.passage_id in passages
-        )
-        hubs = await self._hub_reference(generation)
-        confidence = search.confidence(
-            ranking, {pid: (p.doc_id, p.paragraph) for pid, p in passages.items()}, hubs)
+            wanted = [r.passage_id for r in (*page, *ranking[:1])]
+            passages = await generation.store.passages(list(dict.fromkeys(wanted)))
+            top = ranking[0] if ranking else None
+            top_text = passages[top.passage_id].text if top and top.passage_id in passages else ""
+            evidence = judge.evidence(
+                query, asked, search.top_evidence(ranking, generation), search.runner_evidence(runner),
+                bool(top and top.cross_lingual), top_text, known, references,
+                self._baseline(generation, references),
+            )
+            lead_words = search.lead_words(generation, top.passage_id) if top else set()
+            outcome, confidence, whole = self.scorer.decide(
+                evidence, who_is=judge.asks_who_is(question, lead_words),
+                general=judge.is_general(question, known, lead_words), answer_at=self.config.threshold)
+            hits = tuple(
+                search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
+                for r in page if r.passage_id in passages
+            )
+            if whole and top is not None and offset == 0:
+                hits = await self._lead(generation, top.passage_id, k)
+        timings["judge"] = time.perf_counter() - now
         return Answer(
-            question=question, answered=search.answered(confidence, self.config.threshold), hits=hits,
-            shortened=shortened, language=language, timings=timings, confidence=confidence,
+            question=question, answered=outcome == "answer", hits=hits, shortened=shortened,
+            language=language, timings=timings, confidence=confidence, outcome=outcome, whole_story=whole,
+            evidence=evidence,
         )
 
-    async def _hub_reference(self, generation: gen.Generation) -> search.HubReference:
-        """The hub reference for ``generation`` (the reference questions were encoded at open; the
-        corpus baseline is worked out once per generation)."""
-        if self._hubs is None or self._hubs.generation is not generation:
-            if self._references is None:  # an engine made without ``open``
-                self._references = await run_sync(self._encode_questions, list(REFERENCE_QUESTIONS))
-            self._hubs = await run_sync(search.HubReference, generation, self._references)
-        return self._hubs
+    def _baseline(self, generation: gen.Generation, references: judge.References) -> float:
+        """The serving generation's median hubness (worked out once per generation)."""
+        if self._hub_baseline is None or self._hub_baseline[0] is not generation:
+            self._hub_baseline = (generation, hub_baseline(generation.sentences, references.hubs))
+        return self._hub_baseline[1]
+
+    async def _lead(self, generation: gen.Generation, passage_id: int, k: int) -> tuple[Hit, ...]:
+        """The first paragraphs of the document a passage belongs to, as hits (the first sentence
+        highlighted): the answer to a question about the whole story."""
+        place = generation.place(passage_id)
+        if place is None:
+            return ()
+        document = generation.by_id[place[0]]
+        hits = []
+        for paragraph in range(1, max(1, min(k, gen.LEAD_PARAGRAPHS)) + 1):
+            found = await generation.store.passage_at(document.id, paragraph, last=False)
+            if found is not None:
+                first = found.sentences[0] if found.sentences else (0, len(found.text))
+                hits.append(Hit(found.id, found.doc_id, document.title, document.source, document.url,
+                                found.paragraph, found.text, 1.0, first if paragraph == 1 else (0, 0)))
+        return tuple(hits)
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:
         """Rescan the corpus folder and rebuild incrementally; raise ``BuildInProgress`` if one runs,

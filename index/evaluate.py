@@ -1,33 +1,46 @@
-"""Retrieval quality: XQuAD (German paragraphs, German and English questions) and the story set.
+"""Answer quality: XQuAD near misses and retrieval in every language, boilerplate, the story set.
 
     python -m index eval [--xquad DIR] [--story FILE] [--limit N]
 
-Both sets run through the product's own path: documents in a corpus folder, ``Engine.open``
-builds the index (under ``.cache/eval``; the embedding cache makes a second run cheap) and
-``Engine.ask`` answers every question. Metrics: Recall@1, Recall@3 and MRR@10 of the gold
-paragraph; for the story set also the "not in the story" decisions and every failure.
+- **XQuAD near misses** (the SQuAD-2 way, ``fit.py`` makes the rows): within each article, a
+  question is answerable with its paragraph in the corpus and a near miss without it; questions of
+  other articles are off-topic. Reported on the articles the scorer was *not* fitted on, per
+  language: R@1 within the article, AUROC answerable vs near miss of the answer probability, and at
+  the shipped thresholds the share of answerable questions not answered, and of near misses and
+  off-topic questions answered.
+- **XQuAD, all 240 paragraphs**: R@1 / MRR@10 of the gold paragraph with the whole XQuAD corpus
+  indexed, per language (ranking is not fitted, so every question counts).
+- **Boilerplate**: what the detector flags on the story and on XQuAD's articles.
+- **The story set** (``tests/data/story_questions.jsonl``): through ``Engine.ask`` on the bundled
+  story, the outcome of each kind of question and every failure.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
+from . import fit, judge, search
+from .boilerplate import boilerplate_paragraphs
+from .build import cached_queries
+from .chunking import paragraph_spans
 from .config import ROOT, IndexConfig
+from .documents import load_corpus
 from .engine import Engine
 from .models import Answer
 
-XQUAD_DIR = ROOT.parent / "shared" / "data" / "xquad"
-STORY_QUESTIONS = ROOT / "tests" / "data" / "story_questions.jsonl"
 EVAL_DIR = ROOT / ".cache" / "eval"
 DEPTH = 10  # hits asked for: MRR@10
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
+ANSWERABLE_KINDS = ("original", "reworded", "boilerplate", "whole_story")
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class Question:
     text: str
     lang: str
     gold: tuple[str, tuple[int, ...]] | None  # (document id, paragraphs that answer it); None: none
+    kind: str = ""  # original, reworded, boilerplate, whole_story, near_miss, off_topic, small_talk
 
 
 @dataclass(frozen=True)
@@ -42,8 +56,9 @@ class Outcome:
     question: Question
     rank: int | None  # 1-based rank of the gold paragraph among distinct paragraphs, None if absent
     answered: bool
-    confidence: float  # how surely the top hit answers (compared with the threshold)
+    confidence: float
     top: tuple[str, int] | None  # (document id, paragraph) of the top hit
+    outcome: str = ""
 
 
 # -- metrics ---------------------------------------------------------------------------------------
@@ -59,6 +74,17 @@ def mrr_at(ranks: Sequence[int | None], k: int = DEPTH) -> float:
     return sum(1.0 / r for r in ranks if r is not None and r <= k) / len(ranks) if ranks else 0.0
 
 
+def auroc(positive: Sequence[float], negative: Sequence[float]) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    if not positive or not negative:
+        return 0.0
+    neg = np.sort(np.asarray(negative))
+    pos = np.asarray(positive)
+    below = np.searchsorted(neg, pos, side="left")
+    equal = np.searchsorted(neg, pos, side="right") - below
+    return float((below + 0.5 * equal).sum() / (len(pos) * len(neg)))
+
+
 def gold_rank(ranking: Sequence[tuple[str, int]], gold: tuple[str, Sequence[int]]) -> int | None:
     """1-based rank of the first gold paragraph among the distinct items of ``ranking`` (windows of
     one paragraph count once), None if none is there."""
@@ -72,7 +98,7 @@ def gold_rank(ranking: Sequence[tuple[str, int]], gold: tuple[str, Sequence[int]
     return None
 
 
-# -- question sets ---------------------------------------------------------------------------------
+# -- the story set ---------------------------------------------------------------------------------
 
 
 def load_story_questions(path: Path) -> list[Question]:
@@ -92,7 +118,7 @@ def load_story_questions(path: Path) -> list[Question]:
             gold = (str(row["doc"]), _paragraphs(row)) if answerable else None
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a story question ({exc})") from None
-        questions.append(Question(text, lang, gold))
+        questions.append(Question(text, lang, gold, str(row.get("kind", ""))))
     return questions
 
 
@@ -103,46 +129,11 @@ def _paragraphs(row: dict[str, object]) -> tuple[int, ...]:
     return tuple(int(p) for p in listed)
 
 
-def load_xquad(folder: Path) -> tuple[list[str], dict[str, list[Question]]]:
-    """The German paragraphs and the German and English questions, gold = (paragraph id, (1,))."""
-    de = json.loads((folder / "xquad.de.json").read_text(encoding="utf-8"))["data"]
-    en = json.loads((folder / "xquad.en.json").read_text(encoding="utf-8"))["data"]
-    english = {qa["id"]: qa["question"] for art in en for par in art["paragraphs"] for qa in par["qas"]}
-    paragraphs: list[str] = []
-    sets: dict[str, list[Question]] = {"de": [], "en": []}
-    for art in de:
-        for par in art["paragraphs"]:
-            gold = (xquad_doc_id(len(paragraphs)), (1,))
-            paragraphs.append(par["context"])
-            for qa in par["qas"]:
-                sets["de"].append(Question(qa["question"], "de", gold))
-                sets["en"].append(Question(english[qa["id"]], "en", gold))
-    return paragraphs, sets
-
-
-def xquad_doc_id(index: int) -> str:
-    return f"xquad-{index:03d}"
-
-
-def write_corpus(folder: Path, paragraphs: Sequence[str]) -> None:
-    """One German document per paragraph (rewritten only when its text changed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, text in enumerate(paragraphs):
-        doc = folder / f"{xquad_doc_id(i)}.txt"
-        meta = folder / f"{xquad_doc_id(i)}.toml"
-        if not doc.exists() or doc.read_text(encoding="utf-8") != text + "\n":
-            doc.write_text(text + "\n", encoding="utf-8")
-            meta.write_text(f'title = "XQuAD {i}"\nlanguage = "de"\n', encoding="utf-8")
-
-
-# -- running ---------------------------------------------------------------------------------------
-
-
 def outcome(question: Question, answer: Answer) -> Outcome:
     ranking = [(hit.doc_id, hit.paragraph) for hit in answer.hits]
     top = ranking[0] if ranking else None
     rank = gold_rank(ranking, question.gold) if question.gold else None
-    return Outcome(question, rank, answer.answered, answer.confidence, top)
+    return Outcome(question, rank, answer.answered, answer.confidence, top, answer.outcome)
 
 
 async def ask_all(engine: Engine, questions: Sequence[Question]) -> list[Outcome]:
@@ -154,98 +145,137 @@ async def ask_all(engine: Engine, questions: Sequence[Question]) -> list[Outcome
     return results
 
 
-async def run_set(config: IndexConfig, questions: Sequence[Question]) -> list[Outcome]:
-    engine = await Engine.open(config, progress=True)
-    try:
-        await engine.rebuild(progress=True)  # the corpus may have changed since the last run
-        return await ask_all(engine, questions)
-    finally:
-        await engine.close()
-
-
-# -- reporting -------------------------------------------------------------------------------------
-
-
-def metrics_row(name: str, outcomes: Sequence[Outcome]) -> str:
-    ranks = [o.rank for o in outcomes]
-    declined = sum(not o.answered for o in outcomes)
-    return (
-        f"{name:<22}{len(ranks):>6}{recall_at(ranks, 1):>8.3f}{recall_at(ranks, 3):>8.3f}"
-        f"{mrr_at(ranks):>8.3f}{declined:>10}"
-    )
-
-
-def story_report(outcomes: Sequence[Outcome], threshold: float, out: TextIO) -> None:
-    """Off-topic decisions, confidence margins and every failure of the story set."""
+def story_report(outcomes: Sequence[Outcome], out: TextIO) -> None:
+    """Outcomes per kind of question, the headline shares, and every failure."""
+    kinds = list(dict.fromkeys(o.question.kind or "-" for o in outcomes))
+    print(f"{'story: kind':<24}{'n':>5}{'answer':>8}{'  right':>8}{'unsure':>8}{'not_found':>11}"
+          f"{'small_talk':>12}", file=out)
+    for kind in kinds:
+        group = [o for o in outcomes if (o.question.kind or "-") == kind]
+        counts = Counter(o.outcome for o in group)
+        right = sum(o.outcome == "answer" and o.rank == 1 for o in group)
+        print(f"{kind:<24}{len(group):>5}{counts['answer']:>8}{right if group[0].question.gold else '':>8}"
+              f"{counts['unsure']:>8}{counts['not_found']:>11}{counts['small_talk']:>12}", file=out)
     answerable = [o for o in outcomes if o.question.gold]
-    off_topic = [o for o in outcomes if not o.question.gold]
-    declined_ok = sum(not o.answered for o in off_topic)
-    wrongly_declined = [o for o in answerable if not o.answered]
-    lost = sum(o.rank == 1 for o in wrongly_declined)
-    print(f"story off-topic correctly declined: {declined_ok}/{len(off_topic)}", file=out)
-    print(f"story answerable wrongly declined:  {len(wrongly_declined)}/{len(answerable)} "
-          f"({lost} of them with the gold paragraph first)", file=out)
-    above = [o.confidence for o in answerable if o.confidence >= threshold]
-    if above:
-        print(f"story lowest answered confidence:   {min(above):.3f} (threshold {threshold:.3f}, "
-              f"margin {min(above) - threshold:+.3f})", file=out)
-    below = [o.confidence for o in off_topic if o.confidence < threshold]
-    if below:
-        print(f"story highest declined off-topic:   {max(below):.3f} (margin {threshold - max(below):+.3f})",
-              file=out)
-    failures = [o for o in answerable if o.rank != 1 or not o.answered]
-    failures += [o for o in off_topic if o.answered]
-    for o in failures:
+    chatter = [o for o in outcomes if o.question.kind in ("small_talk", "off_topic")]
+    right = sum(o.outcome == "answer" and o.rank == 1 for o in answerable)
+    declined = sum(o.outcome == "not_found" for o in answerable)
+    print(f"story answerable, right passage first and answered: {right}/{len(answerable)} "
+          f"({right / max(1, len(answerable)):.1%}); declined (not found): {declined} "
+          f"({declined / max(1, len(answerable)):.1%})", file=out)
+    presented = sum(o.outcome == "answer" for o in chatter)
+    print(f"story small talk and off-topic presented as an answer: {presented}/{len(chatter)}", file=out)
+    for o in outcomes:
         q = o.question
-        if q.gold is None:
-            why = "answered, but the story does not answer it"
-        elif o.rank != 1:
+        if q.gold and not (o.outcome == "answer" and o.rank == 1):
             gold = "/".join(f"¶{p}" for p in q.gold[1])
-            why = f"gold {gold} at rank {o.rank or '>10'}, top ¶{o.top[1] if o.top else '-'}"
+            why = f"{o.outcome}, gold {gold} at rank {o.rank or '>10'}, top ¶{o.top[1] if o.top else '-'}"
+        elif q.kind == "small_talk" and o.outcome != "small_talk":
+            why = f"{o.outcome}, not taken as small talk"
+        elif not q.gold and o.outcome == "answer":
+            why = f"answered from ¶{o.top[1] if o.top else '-'}, but the story does not answer it"
         else:
-            why = "declined, but the top hit is the gold paragraph"
+            continue
         print(f"  FAIL [{q.lang}] {q.text!r}: {why} (confidence {o.confidence:.3f})", file=out)
 
 
-def print_table(results: dict[str, list[Outcome]], out: TextIO) -> None:
-    print(f"{'set':<22}{'n':>6}{'R@1':>8}{'R@3':>8}{'MRR@10':>8}{'declined':>10}", file=out)
-    for name, outcomes in results.items():
-        answerable = [o for o in outcomes if o.question.gold]
-        print(metrics_row(name, answerable), file=out)
+# -- XQuAD -----------------------------------------------------------------------------------------
 
 
-async def evaluate(args: argparse.Namespace, config: IndexConfig, out: TextIO) -> int:
-    results: dict[str, list[Outcome]] = {}
-    limit = args.limit
-    xquad = Path(args.xquad) if args.xquad else XQUAD_DIR
+def near_miss_report(table: dict[str, np.ndarray], scorer: judge.Scorer, out: TextIO) -> None:
+    """Per language, on the held-out articles: R@1, AUROC and the shares at the shipped thresholds."""
+    held = table["article"] >= fit.TRAIN_ARTICLES
+    evidence = fit.evidence_rows(table)
+    decided = [scorer.decide(e, general=False)[0] for e in evidence]  # whole-story: the story set
+    answered = np.array([d == "answer" for d in decided])
+    p = np.array([scorer.answer.probability(e) for e in evidence])
+    kind = table["kind"]
+    print(f"XQuAD near misses, held-out articles {fit.TRAIN_ARTICLES}-47 "
+          "(the scorer was fitted on the others)", file=out)
+    print(f"{'language':<10}{'n':>6}{'R@1':>8}{'AUROC':>8}{'answerable':>12}{'near miss':>11}"
+          f"{'off-topic':>11}", file=out)
+    print(f"{'':<10}{'':>6}{'article':>8}{'':>8}{'declined':>12}{'accepted':>11}{'accepted':>11}", file=out)
+    for lang in [str(x) for x in dict.fromkeys(table["language"]) if str(x) != "xx"]:
+        mine = held & (table["language"] == lang)
+        pos = mine & (kind == fit.KINDS.index("answerable"))
+        neg = mine & (kind == fit.KINDS.index("near_miss"))
+        off = mine & (kind == fit.KINDS.index("off_topic"))
+        r1 = float(table["gold_first"][pos].mean()) if pos.any() else 0.0
+        print(f"{lang:<10}{int(pos.sum()):>6}{r1:>8.3f}{auroc(list(p[pos]), list(p[neg])):>8.3f}"
+              f"{1 - answered[pos].mean():>12.1%}{answered[neg].mean():>11.1%}{answered[off].mean():>11.1%}",
+              file=out)
+    talk = held & (kind == fit.KINDS.index("small_talk"))
+    taken = np.array([d == "small_talk" for d in decided])
+    questions = held & (kind != fit.KINDS.index("small_talk"))
+    print(f"small talk (held-out articles): references taken as small talk {taken[talk].mean():.1%}, "
+          f"XQuAD questions taken as small talk {taken[questions].mean():.2%}", file=out)
+
+
+async def retrieval_report(corpus: fit.Corpus, cache: object, limit: int | None, out: TextIO) -> None:
+    """R@1 and MRR@10 per language with all 240 paragraphs indexed."""
+    print(f"{'XQuAD, 240 paragraphs':<24}{'n':>6}{'R@1':>8}{'R@3':>8}{'MRR@10':>8}", file=out)
+    engine, data = corpus.engine, corpus.data
+    for lang, questions in data.questions.items():
+        questions = questions[:limit] if limit else questions
+        vectors = await cached_queries(cache, engine.embedder, [q for q, _ in questions])  # type: ignore[arg-type]
+        ranks: list[int | None] = []
+        for (question, gold), vector in zip(questions, vectors, strict=True):
+            language = search.guess_language(question)
+            keyword = (await corpus.generation.store.keyword(question, language, search.N_KEYWORD)
+                       if search.use_keywords(language) else [])
+            ranking = search.ranked(corpus.generation, vector, keyword, language)
+            places = [corpus.generation.place(r.passage_id) for r in ranking[:DEPTH]]
+            ranks.append(gold_rank([p for p in places if p], (fit.doc_id(gold), (1,))))
+        print(f"{lang + '→de':<24}{len(ranks):>6}{recall_at(ranks, 1):>8.3f}{recall_at(ranks, 3):>8.3f}"
+              f"{mrr_at(ranks):>8.3f}", file=out)
+
+
+def boilerplate_report(config: IndexConfig, data: fit.XQuAD | None, out: TextIO) -> None:
+    sources, _ = load_corpus(config.corpus_dir)
+    for source in sources:
+        paragraphs = [source.text[s:e] for s, e in paragraph_spans(source.text)]
+        flagged = sorted(boilerplate_paragraphs(paragraphs, source.source, source.url))
+        print(f"boilerplate: {source.id}: ¶{', ¶'.join(map(str, flagged)) or ' none'} of {len(paragraphs)}",
+              file=out)
+    if data is not None:
+        articles = sorted(set(data.article_of))
+        texts = {a: [data.paragraphs[i] for i, b in enumerate(data.article_of) if b == a] for a in articles}
+        flagged_count = sum(len(boilerplate_paragraphs(texts[a])) for a in articles)
+        print(f"boilerplate: XQuAD: {flagged_count} of {len(data.paragraphs)} paragraphs in {len(articles)} "
+              "articles flagged", file=out)
+
+
+async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: IndexConfig, out: TextIO) -> int:
+    data = None
     if (xquad / "xquad.de.json").exists():
-        paragraphs, sets = load_xquad(xquad)
-        write_corpus(EVAL_DIR / "xquad" / "corpus", paragraphs)
-        xconfig = replace(config, corpus_dir=EVAL_DIR / "xquad" / "corpus",
-                          data_dir=EVAL_DIR / "xquad" / "data")
-        questions = [q for lang in ("de", "en") for q in sets[lang][:limit]]
-        outcomes = await run_set(xconfig, questions)
-        results["XQuAD de→de"] = [o for o in outcomes if o.question.lang == "de"]
-        results["XQuAD en→de"] = [o for o in outcomes if o.question.lang == "en"]
-    elif args.xquad:
-        print(f"no XQuAD files (xquad.de.json, xquad.en.json) in {xquad}", file=sys.stderr)
-        return 2
+        corpus, cache = await fit.open_corpus(config, xquad)
+        try:
+            table = await fit.rows(corpus, cache)
+            near_miss_report(table, corpus.engine.scorer, out)
+            await retrieval_report(corpus, cache, limit, out)
+            data = corpus.data
+        finally:
+            await cache.close()
+            await corpus.engine.close()
     else:
-        print(f"XQuAD skipped: {xquad} not found (give --xquad DIR)", file=out)
-    story = load_story_questions(Path(args.story) if args.story else STORY_QUESTIONS)
+        print(f"XQuAD skipped: no xquad.de.json in {xquad} (give --xquad DIR)", file=out)
+    boilerplate_report(config, data, out)
+    story = load_story_questions(story_path)
     if limit is not None:
-        story = [q for q in story if q.gold][:limit] + [q for q in story if not q.gold][:limit]
-    sconfig = replace(config, data_dir=EVAL_DIR / "story" / "data")
-    results["story (answerable)"] = await run_set(sconfig, story)
-    print_table(results, out)
-    story_report(results["story (answerable)"], config.threshold, out)
+        story = story[:limit]
+    engine = await Engine.open(replace(config, data_dir=EVAL_DIR / "story" / "data"), progress=True)
+    try:
+        await engine.rebuild(progress=True)
+        story_report(await ask_all(engine, story), out)
+    finally:
+        await engine.close()
     return 0
 
 
-def run(args: argparse.Namespace, config: IndexConfig) -> int:
-    """``python -m index eval``: print the quality table; 0 on success, 2 on bad input."""
+def run(xquad: Path, story: Path, limit: int | None, config: IndexConfig) -> int:
+    """``python -m index eval``: print the quality tables; 0 on success, 2 on bad input."""
     try:
-        return asyncio.run(evaluate(args, config, sys.stdout))
+        return asyncio.run(evaluate(xquad, story, limit, config, sys.stdout))
     except (OSError, ValueError) as exc:
         print(f"eval: {exc}", file=sys.stderr)
         return 2

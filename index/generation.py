@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .concurrency import run_sync
+from .language import words
 from .models import Document
 from .store import Store
 from .vectors import VectorIndex
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 FILES = ("index.sqlite", "vectors.faiss", "sentences.npy")
 MANIFEST = "manifest.json"
 KEEP = 2  # generations kept on disk: the serving one and the one before
+LEAD_PARAGRAPHS = 2  # a document's lead: its first paragraphs
 _VERSION = re.compile(r"^g(\d{6,})$")
 
 
@@ -133,7 +135,8 @@ class Generation:
     """One verified generation, loaded: database, vector index, sentence vectors, documents."""
 
     def __init__(self, folder: Path, manifest: dict[str, Any], store: Store, vectors: VectorIndex,
-                 sentences: np.ndarray, layout: np.ndarray, documents: list[Document]) -> None:
+                 sentences: np.ndarray, layout: np.ndarray, documents: list[Document],
+                 leads: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.version = folder.name
         self.manifest = manifest
@@ -144,6 +147,7 @@ class Generation:
         self._doc, self._paragraph, self._boilerplate = layout[:, 3], layout[:, 4], layout[:, 5] != 0
         self.documents = documents
         self.by_id = {d.id: d for d in documents}
+        self._lead_words = {doc_id: set(words(text)) for doc_id, text in (leads or {}).items()}
         self._users = 0
         self._retired = False
         self._closed = asyncio.Event()
@@ -179,12 +183,13 @@ class Generation:
             if len(sentences) != manifest.get("sentences") or int(layout[:, 2].sum()) != len(sentences):
                 raise InvalidGeneration(f"{folder.name}: sentence vectors do not match the passages")
             documents = await store.documents()
+            leads = await store.leads(LEAD_PARAGRAPHS)
         except BaseException as exc:
             await store.close()
             if isinstance(exc, InvalidGeneration | asyncio.CancelledError):
                 raise
             raise InvalidGeneration(f"{folder.name}: cannot be read ({exc})") from exc
-        return cls(folder, manifest, store, vectors, sentences, layout, documents)
+        return cls(folder, manifest, store, vectors, sentences, layout, documents, leads)
 
     def _position(self, passage_id: int) -> int | None:
         pos = int(np.searchsorted(self._row_ids, passage_id))
@@ -207,6 +212,10 @@ class Generation:
         """True if the passage is publisher or distributor boilerplate (``boilerplate.py``)."""
         pos = self._position(passage_id)
         return pos is not None and bool(self._boilerplate[pos])
+
+    def lead_words(self, doc_id: str) -> set[str]:
+        """The words of a document's lead (its first ``LEAD_PARAGRAPHS`` paragraphs)."""
+        return self._lead_words.get(doc_id, set())
 
     def passage_ids(self) -> np.ndarray:
         """Every passage id, ascending."""

@@ -59,12 +59,21 @@ class Answer:
     """The index's answer to one question: ranked hits and whether they answer it."""
 
     question: str  # the question as searched (after trimming/shortening)
-    answered: bool  # False: the story does not answer this; hits[0] is only the closest passage
+    answered: bool  # True only for the outcome "answer"
     hits: tuple[Hit, ...]
     shortened: bool = False  # the question was longer than MAX_QUESTION_CHARS and was cut
     language: str = ""  # detected language of the question ("de", "en", "")
     timings: dict[str, float] = field(default_factory=dict, compare=False)  # seconds per stage
-    confidence: float = 0.0  # how surely hits[0] answers, in [0, 1]; answered: >= the threshold
+    confidence: float = 0.0  # how surely hits[0] answers, in [0, 1] (``judge.py``)
+    # "answer" | "unsure" (hits are candidates) | "not_found" (hits[0] is only the closest passage)
+    # | "small_talk" (not a question about the documents); "" means: from ``answered``
+    outcome: str = ""
+    whole_story: bool = False  # a question about the whole document: hits are its lead
+    evidence: object = field(default=None, compare=False, repr=False)  # ``judge.Evidence`` weighed
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            object.__setattr__(self, "outcome", "answer" if self.answered else "not_found")
 
 
 @dataclass(frozen=True)

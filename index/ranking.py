@@ -18,25 +18,11 @@ other-language questions, linearly onto [0, 1] so one threshold serves all langu
 0.04, a little under the measured gap: off-topic questions in other languages (recipes, gadgets)
 then stay below the threshold that German off-topic questions need (see config.toml).
 
-Whether the top passage answers at all is a separate judgement, ``confidence``: its best
-sentence's cosine plus its lead over the best passage of another paragraph. A question the story
-does not answer (its founding, a protocol it never names) still lands on passages about Durov and
-Telegram with a high passage cosine, but no single sentence says it and several paragraphs are
-about equally close. Measured on the story set (53 answerable, 14 off-topic) at the threshold
-that declines every off-topic question: the top score alone declines 15 answerable story
-questions and 15% / 45% of XQuAD's German / English ones; the confidence 9 and 7% / 17%.
-
-Some sentences are hubs: short, generic ones ("Branchen: Top-Story, Tagesnachrichten") are close to
-every content-free question ("What time is it?", "Tell me a joke", "What is the weather
-tomorrow?") and, standing apart from the rest of the story, win by a wide lead. A sentence's
-``hubness`` is how much closer it is to a fixed set of content-free questions (``REFERENCE_
-QUESTIONS``: greetings and small talk, none of them about any topic) than the corpus's median
-sentence; ``HUB_WEIGHT`` of it is taken off the confidence. Measured with the story set and 15
-further everyday off-topic questions (14 of them now in the story set): without it 6 of the 15 were
-answered, all with one boilerplate sentence; at a weight of 1.5 none, and the story set's off-topic
-questions stay declined. The price: 13 instead of 9 answerable story questions declined, and on
-XQuAD 10% / 24% instead of 7% / 17% (German / English questions). A declined question still gets
-the closest passage, marked as possibly not answering.
+Whether the top passage answers at all is a separate judgement (``judge.py``). One of its
+features is defined here: a sentence's ``hubness``, how much closer it is to a fixed set of
+content-free questions (``REFERENCE_QUESTIONS``: greetings and small talk, none of them about any
+topic) than the corpus's median sentence. Short, generic sentences ("Branchen: Top-Story,
+Tagesnachrichten") are close to every content-free question and win questions they do not answer.
 """
 
 from __future__ import annotations
@@ -49,8 +35,6 @@ PASSAGE_WEIGHT = 0.5  # weight of the passage vector; the best sentence gets the
 KEYWORD_WEIGHT = 0.01  # bonus of the first keyword hit, in cosine units
 KEYWORD_K = 3  # the n-th keyword hit gets KEYWORD_WEIGHT * (KEYWORD_K + 1) / (KEYWORD_K + n)
 CROSS_LINGUAL_LIFT = 0.04  # cosine added for a question not in the documents' language
-LEAD_WEIGHT = 1.0  # weight of the top passage's lead over the runner-up in ``confidence``
-HUB_WEIGHT = 1.5  # weight of the answering sentence's hubness taken off ``confidence``
 
 # Content-free questions that measure how generic a sentence is (see ``hubness``).
 REFERENCE_QUESTIONS = (
@@ -92,16 +76,6 @@ def calibrate(cosine: float, cross_lingual: bool = False) -> float:
     lifted = cosine + (CROSS_LINGUAL_LIFT if cross_lingual else 0.0)
     span = COSINE_ANSWERS - COSINE_UNRELATED
     return float(min(1.0, max(0.0, (lifted - COSINE_UNRELATED) / span)))
-
-
-def confidence(
-    sentence_cosine: float, lead: float, cross_lingual: bool = False, hubness: float = 0.0
-) -> float:
-    """How surely the top passage answers the question, on the scale of ``calibrate``: the cosine
-    of its best sentence plus ``LEAD_WEIGHT`` times its lead over the runner-up (``lead`` >= 0),
-    less ``HUB_WEIGHT`` times the sentence's hubness (if it is above the corpus median)."""
-    value = sentence_cosine + LEAD_WEIGHT * max(0.0, lead) - HUB_WEIGHT * max(0.0, hubness)
-    return calibrate(value, cross_lingual)
 
 
 def hubness(sentence: np.ndarray, references: np.ndarray, baseline: float) -> float:

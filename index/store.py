@@ -97,6 +97,32 @@ class Store:
         db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
         return cls(db, path)
 
+    async def known_stems(self, stems: Iterable[str]) -> set[str]:
+        """Those of ``stems`` that occur in some passage (the keyword index's vocabulary)."""
+        folded = {language.fold(stem): stem for stem in stems if stem}
+        if not folded:
+            return set()
+        try:
+            await self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary"
+                                   " USING fts5vocab(main, passage_keywords, row)")
+            marks = ",".join("?" * len(folded))
+            async with self._db.execute(f"SELECT term FROM temp.vocabulary WHERE term IN ({marks})",
+                                        list(folded)) as cursor:
+                return {folded[row[0]] async for row in cursor if row[0] in folded}
+        except sqlite3.OperationalError as exc:
+            log.warning("vocabulary lookup failed: %s", exc)
+            return set()
+
+    async def leads(self, paragraphs: int) -> dict[str, str]:
+        """Each document's first ``paragraphs`` paragraphs (first windows), joined: its lead."""
+        sql = ("SELECT doc_id, text FROM passages WHERE window_no = 0 AND paragraph <= ? "
+               "ORDER BY doc_id, paragraph")
+        found: dict[str, list[str]] = {}
+        async with self._db.execute(sql, (paragraphs,)) as cursor:
+            async for doc_id, text in cursor:
+                found.setdefault(doc_id, []).append(text)
+        return {doc_id: "\n\n".join(texts) for doc_id, texts in found.items()}
+
     async def close(self) -> None:
         await self._db.close()
 

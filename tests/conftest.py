@@ -108,6 +108,7 @@ if TYPE_CHECKING:
     from telegram.ext import Application
 
     from index import Embedder
+    from index.judge import Scorer
 
 STAND_IN_TOKEN = "123456:stand-in-token_0123456789abcdef"
 
@@ -144,7 +145,7 @@ async def start_bot(
 
         async def start(
             *, corpus: Path = corpus_dir, embedder: Embedder | None = None, real_model: bool = False,
-            **index: object,
+            scorer: Scorer | None = None, **index: object,
         ) -> Application:
             config = IndexConfig(corpus_dir=corpus, data_dir=tmp_path / "bot-data", **index)  # type: ignore[arg-type]
             settings = BotSettings(
@@ -155,7 +156,8 @@ async def start_bot(
             )
 
             async def open_engine(config: IndexConfig) -> Engine:
-                return await Engine.open(config, None if real_model else embedder or FakeEmbedder())
+                chosen = None if real_model else embedder or FakeEmbedder()
+                return await Engine.open(config, chosen, scorer=scorer)
 
             application = build_application(settings, engine_factory=open_engine)
             return await stack.enter_async_context(running(application, poll_timeout=2.0))

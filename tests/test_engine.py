@@ -36,7 +36,7 @@ async def test_an_answer_has_hits_sources_language_and_timings(engine: Engine) -
     assert answer.question == "Wer hat Durov festgenommen?"
     assert answer.language == "de"
     assert len(answer.hits) == engine.config.top_k
-    assert {"encode", "keyword", "vector", "fusion"} <= set(answer.timings)
+    assert {"encode", "keyword", "search", "judge"} <= set(answer.timings)
     top = answer.hits[0]
     assert (top.doc_id, top.source, top.url) == ("durov-telegram.de", "SeaPRwire", "https://www.seaprwire.com/")
     assert top.sentence and top.sentence in top.text

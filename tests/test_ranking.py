@@ -9,10 +9,8 @@ from index import ranking
 from index.ranking import (
     CROSS_LINGUAL_LIFT,
     KEYWORD_WEIGHT,
-    LEAD_WEIGHT,
     PASSAGE_WEIGHT,
     calibrate,
-    confidence,
     keyword_bonus,
     order,
     relevance,
@@ -59,22 +57,9 @@ def test_cross_lingual_question_is_lifted_by_the_language_gap() -> None:
     assert calibrate(0.80, cross_lingual=True) > calibrate(0.80)
 
 
-def test_confidence_is_the_best_sentence_lifted_by_the_lead() -> None:
-    assert confidence(0.82, 0.0) == pytest.approx(calibrate(0.82))
-    assert confidence(0.82, 0.02) == pytest.approx(calibrate(0.82 + LEAD_WEIGHT * 0.02))
-    assert confidence(0.82, 0.02, cross_lingual=True) == pytest.approx(calibrate(0.86 + LEAD_WEIGHT * 0.02))
-
-
-def test_confidence_never_falls_below_the_best_sentence_for_a_negative_lead() -> None:
-    assert confidence(0.82, -0.05) == pytest.approx(calibrate(0.82))
-
-
-def test_a_hub_sentence_loses_confidence_and_an_ordinary_one_does_not() -> None:
+def test_a_generic_sentence_is_a_hub_and_an_ordinary_one_is_not() -> None:
     references = np.eye(4, dtype=np.float32)[:2]  # two content-free questions
     corpus = np.array([[0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0.8, 0.6], [0.7, 0.7, 0.1, 0.1]], np.float32)
     baseline = ranking.hub_baseline(corpus, references)
     hub, ordinary = corpus[3], corpus[0]
     assert ranking.hubness(hub, references, baseline) > 0 >= ranking.hubness(ordinary, references, baseline)
-    plain = ranking.confidence(0.85, 0.02)
-    assert ranking.confidence(0.85, 0.02, hubness=ranking.hubness(ordinary, references, baseline)) == plain
-    assert ranking.confidence(0.85, 0.02, hubness=ranking.hubness(hub, references, baseline)) < plain
