@@ -147,16 +147,13 @@ def share_known(question_words: Sequence[str], known: Collection[str]) -> float:
 _GENERAL_WORDS = frozenset(w for text in phrases.WHOLE_STORY for w in words(text))
 
 
-def is_general(question: str, known: Collection[str], lead_words: Collection[str]) -> bool:
-    """True if a question names nothing specific: it does not ask who, where, when, which or how
-    (``phrases.SPECIFIC``), and each of its content words is a word of the whole-story references,
-    of the document's title and lead ("Worum geht es bei Durov?"), or one the corpus does not know
-    (words about the text itself: "Bericht", "gist")."""
-    tokens = words(question)
-    if tokens and tokens[0] in phrases.SPECIFIC:
+def is_general(question: str, known: Collection[str]) -> bool:
+    """True if a question names nothing specific: it asks no who, where, when, which or how
+    (``phrases.SPECIFIC``), and each of its content words is a word of the whole-story references
+    or one the corpus does not know (words about the text itself: "Bericht", "gist")."""
+    if any(token in phrases.SPECIFIC for token in words(question)):
         return False
-    return all(w in _GENERAL_WORDS or w in lead_words or not stems([w]) & set(known)
-               for w in content_words(question))
+    return all(w in _GENERAL_WORDS or not stems([w]) & set(known) for w in content_words(question))
 
 
 def asks_who_is(question: str, lead_words: Collection[str]) -> bool:
