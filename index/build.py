@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -124,19 +124,29 @@ def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: Inde
     return Plan(documents, records, sentence_texts, skipped, next_id, chunked)
 
 
-def encode_missing(embedder: Embedder, texts: list[str], progress: bool) -> np.ndarray:
-    """Encode ``texts`` as documents, in batches, with an optional progress bar on stderr."""
-    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
-    with tqdm(total=len(texts), disable=not progress, desc="embedding", unit="text", file=sys.stderr) as bar:
-        for i in range(0, len(texts), BATCH):
-            out[i : i + BATCH] = embedder.encode(texts[i : i + BATCH], query=False)
-            bar.update(len(texts[i : i + BATCH]))
+async def encode_missing(cache: EmbeddingCache, embedder: Embedder, missing: list[tuple[str, str, str]],
+                         progress: bool) -> dict[tuple[str, str], np.ndarray]:
+    """Encode the (kind, hash, text) ``missing`` as documents in batches, each batch committed to the
+    cache as soon as it is encoded: a build killed midway keeps everything encoded before its last
+    batch, and the next build encodes only the rest. A progress bar on stderr if ``progress``."""
+    out: dict[tuple[str, str], np.ndarray] = {}
+    bar = tqdm(total=len(missing), disable=not progress, desc="embedding", unit="text", file=sys.stderr)
+    with bar:
+        for i in range(0, len(missing), BATCH):
+            batch = missing[i : i + BATCH]
+            vectors = await run_sync(embedder.encode, [t for _, _, t in batch], query=False)
+            for kind in dict.fromkeys(k for k, _, _ in batch):
+                fresh = {h: vectors[j] for j, (k, h, _) in enumerate(batch) if k == kind}
+                await cache.put_many(embedder.name, kind, fresh)
+                out.update({(kind, h): v for h, v in fresh.items()})
+            bar.update(len(batch))
     return out
 
 
 async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list[str]],
-                progress: bool) -> tuple[dict[str, np.ndarray], int]:
-    """Vectors for texts of each kind (``passage``/``sentence``), from the cache or encoded."""
+                progress: bool) -> tuple[dict[str, np.ndarray], int, int]:
+    """Vectors for texts of each kind (``passage``/``sentence``), from the cache or encoded; with
+    the number of texts encoded and of texts the cache had."""
     known: dict[str, dict[str, np.ndarray]] = {}
     missing: list[tuple[str, str, str]] = []  # (kind, hash, text), each once
     for kind, texts in kinds.items():
@@ -147,18 +157,15 @@ async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list
             if h not in seen:
                 seen.add(h)
                 missing.append((kind, h, t))
-    if missing:
-        fresh = await run_sync(encode_missing, embedder, [t for _, _, t in missing], progress)
-        for kind in kinds:
-            new = {h: fresh[i] for i, (k, h, _) in enumerate(missing) if k == kind}
-            await cache.put_many(embedder.name, kind, new)
-            known[kind].update(new)
+    cached = sum(len(found) for found in known.values())
+    for (kind, text_hash), vector in (await encode_missing(cache, embedder, missing, progress)).items():
+        known[kind][text_hash] = vector
     matrices = {
         kind: (np.stack([known[kind][sha256(t)] for t in texts]).astype(np.float32)
                if texts else np.zeros((0, embedder.dim), dtype=np.float32))
         for kind, texts in kinds.items()
     }
-    return matrices, len(missing)
+    return matrices, len(missing), cached
 
 
 async def cached_queries(cache: EmbeddingCache, embedder: Embedder, texts: list[str]) -> np.ndarray:
@@ -270,7 +277,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
     cache = await EmbeddingCache.open(config.data_dir / CACHE_FILE)
     try:
         kinds = {"passage": [r.passage.text for r in the_plan.records], "sentence": the_plan.sentence_texts}
-        vectors, embedded = await embed(cache, embedder, kinds, progress)
+        vectors, embedded, cached = await embed(cache, embedder, kinds, progress)
     finally:
         await cache.close()
     meta = {
@@ -285,4 +292,4 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
         write_generation, config.data_dir, the_plan, vectors["passage"], vectors["sentence"], meta
     )
     prev_docs = previous.documents if previous is not None else []
-    return report(the_plan, prev_docs, embedded, started, folder.name), folder
+    return replace(report(the_plan, prev_docs, embedded, started, folder.name), cached=cached), folder

@@ -72,7 +72,7 @@ def summary(report: BuildReport) -> str:
     lines = [
         f"index {report.version}: {report.documents} documents, {report.passages} passages; "
         f"{report.added} added, {report.changed} changed, {report.removed} removed; "
-        f"{report.embedded} texts embedded in {report.seconds:.1f} s"
+        f"{report.embedded} texts embedded, {report.cached} from the cache, in {report.seconds:.1f} s"
     ]
     lines += [f"skipped {name}: {reason}" for name, reason in report.skipped]
     return "\n".join(lines)

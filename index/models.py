@@ -100,3 +100,4 @@ class BuildReport:
     skipped: tuple[tuple[str, str], ...] = ()  # (file name, reason) for files that were not indexed
     version: str = ""  # name of the index generation now serving
     chunked: tuple[str, ...] = ()  # ids of the documents cut into passages anew (others were reused)
+    cached: int = 0  # texts (passages and sentences) whose vectors came from the embedding cache

@@ -17,6 +17,7 @@ import pytest
 from support.fakes import FakeEmbedder, GatedEmbedder
 
 from index import BuildError, BuildInProgress, Engine, IndexConfig
+from index.build import BATCH
 from index.store import Store
 
 ZOO = "Der Pinguin Otto schwimmt jeden Morgen im Becken des Zoos von Hamburg."
@@ -333,3 +334,21 @@ async def test_a_missing_corpus_folder_is_a_build_error(engine: Engine, corpus_d
     with pytest.raises(BuildError, match="corpus folder"):
         await engine.rebuild()
     assert (await engine.ask("Wer ist Durov?")).hits
+
+
+async def test_a_build_that_dies_while_encoding_keeps_every_committed_batch(
+    gated_engine: Engine, gated: GatedEmbedder, corpus_dir: Path
+) -> None:
+    sentences = " ".join(f"Im Gehege {n} leben {n + 2} Pinguine." for n in range(80))
+    (corpus_dir / "zoo.txt").write_text(sentences, encoding="utf-8")
+    gated.documents.clear()
+    gated.documents_allowed = 1  # one batch is encoded (and committed), then the encoder dies
+    with pytest.raises(BuildError, match="encoder crashed"):
+        await gated_engine.rebuild()
+    first = list(gated.documents)
+    assert len(first) == BATCH
+    gated.documents_allowed, gated.documents = None, []
+    report = await gated_engine.rebuild()
+    assert report.embedded == len(gated.documents) > 0
+    assert not set(first) & set(gated.documents)  # nothing encoded before the crash is encoded again
+    assert report.cached >= BATCH and report.added == 1

@@ -59,6 +59,8 @@ class GatedEmbedder(FakeEmbedder):
         self.hold_documents = False  # document (passage, sentence) encodings wait at the gate
         self.hold_queries = False  # question encodings wait at the gate
         self.fail_documents = False  # document encodings raise
+        self.documents_allowed: int | None = None  # document encode calls that succeed before they raise
+        self.documents: list[str] = []  # every document text encoded, in order
         self.fail_queries = ""  # question encodings raise RuntimeError with this text (when set)
         self.entered = threading.Event()  # an encode call is waiting at the gate
         self.release = threading.Event()  # the test opens the gate
@@ -75,8 +77,14 @@ class GatedEmbedder(FakeEmbedder):
             self.entered.set()
             if not self.release.wait(self.timeout):
                 raise TimeoutError("the test never opened the gate")
+        if not query and self.documents_allowed is not None:
+            if self.documents_allowed <= 0:
+                raise RuntimeError("the encoder crashed")
+            self.documents_allowed -= 1
         if self.fail_documents and not query:
             raise RuntimeError("the encoder crashed")
+        if not query:
+            self.documents.extend(texts)
         if self.fail_queries and query:
             raise RuntimeError(self.fail_queries)
         return super().encode(texts, query=query)
