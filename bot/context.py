@@ -7,7 +7,8 @@ is a ``BotState`` (settings at build time; engine and query log opened in ``post
     context.engine  context.querylog  context.settings  context.limiter  context.answers
     context.removals  context.is_admin(user)  context.wait_seconds(user)
 
-``reply`` renders blocks in the user's language and sends them to the update's chat.
+``reply`` renders blocks in the user's language and sends them to the update's chat. Failed sends are
+retried as ``delivery.py`` describes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from index import Engine
 
 from . import i18n, render
 from .answer_cache import AnswerCache
+from .delivery import DELIVERED, UNKNOWN, send_message
 from .limits import RateLimiter
 from .querylog import QueryLog
 from .removals import RemovalTokens
@@ -109,20 +111,24 @@ async def reply(
     context: BotContext,
     blocks: Sequence[Block],
     markup: InlineKeyboardMarkup | None = None,
-) -> None:
+) -> str:
     """Send ``blocks`` as HTML messages to the update's chat, in the user's language, the buttons
-    under the last one. In groups the first message replies to the asking message (not to the
-    bot's own message a button was pressed on)."""
+    under the last one; ``DELIVERED``, or ``UNKNOWN`` when a message timed out after it was sent.
+    Raises the last error when a message could not be sent at all. In groups the first message
+    replies to the asking message (not to the bot's own message a button was pressed on)."""
     chat, message = update.effective_chat, update.effective_message
     if chat is None:
-        return
+        return DELIVERED
     quote = None
     if message is not None and update.callback_query is None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
     messages = render.to_messages(blocks, language_of(update))
+    outcome = DELIVERED
     for number, text in enumerate(messages, start=1):
-        await context.bot.send_message(
-            chat.id, text, parse_mode="HTML", link_preview_options=NO_PREVIEW,
+        sent = await send_message(
+            context.bot, chat_id=chat.id, text=text, parse_mode="HTML", link_preview_options=NO_PREVIEW,
             reply_parameters=quote if number == 1 else None,
             reply_markup=markup if number == len(messages) else None,
         )
+        outcome = UNKNOWN if sent == UNKNOWN else outcome
+    return outcome

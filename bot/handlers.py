@@ -16,6 +16,7 @@ from index import Answer
 
 from . import callbacks, i18n, render
 from .context import BotContext, language_of, reply
+from .delivery import FAILED
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,23 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     markup = None
     if query_id is not None and answer.outcome != "small_talk":
         markup = callbacks.keyboard_for(answer, query_id, lang)
-    await reply(update, context, render.answer_blocks(answer, lang), markup)
+    try:
+        delivered = await reply(update, context, render.answer_blocks(answer, lang), markup)
+    except Exception:
+        await record_delivery(context, query_id, FAILED)
+        raise  # the error handler logs it and apologises
+    await record_delivery(context, query_id, delivered)
+
+
+async def record_delivery(context: BotContext, query_id: int | None, delivered: str) -> None:
+    """Note in the query log whether the answer reached the user; a failing log is only logged."""
+    if query_id is None:
+        return
+    try:
+        await context.querylog.set_delivered(query_id, delivered)
+        log.debug("answer %s delivered: %s", query_id, delivered)
+    except Exception:
+        log.exception("could not record the delivery of answer %s", query_id)
 
 
 async def log_question(update: Update, context: BotContext, answer: Answer, latency_ms: float) -> int | None:

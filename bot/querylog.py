@@ -69,7 +69,12 @@ def m003_outcome() -> str:
     return "ALTER TABLE questions ADD COLUMN outcome TEXT NOT NULL DEFAULT '';"
 
 
-MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback, m003_outcome)
+def m004_delivered() -> str:
+    # yes, no (failed after its retries), unknown (timed out after sending), '' (logged before)
+    return "ALTER TABLE questions ADD COLUMN delivered TEXT NOT NULL DEFAULT '';"
+
+
+MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback, m003_outcome, m004_delivered)
 
 
 @dataclass(frozen=True)
@@ -184,6 +189,10 @@ class QueryLog:
         if query_id is None:
             raise RuntimeError("SQLite returned no row id for the new question")
         return query_id
+
+    async def set_delivered(self, query_id: int, delivered: str) -> None:
+        """Record whether the answer to a logged question reached the user (``delivery.py``)."""
+        await self.db.execute("UPDATE questions SET delivered = ? WHERE id = ?", (delivered, query_id))
 
     async def question_count(self) -> int:
         """Number of questions logged."""

@@ -8,6 +8,7 @@ the one its id names.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -39,6 +40,7 @@ from support.fakes import FakeEmbedder
 from telegram.request import HTTPXRequest
 
 from bot import i18n
+from bot.delivery import SEND_ATTEMPTS
 from index import Engine, IndexConfig
 from index import build as index_build
 from index.chunking import paragraph_spans
@@ -148,23 +150,55 @@ async def test_refused_connections_for_a_while_then_answers(
     assert_consistent(call, data)
 
 
-@pytest.mark.parametrize(
-    ("status", "delay"), [(500, 0.0), (502, 0.0), (504, 1.5)], ids=["500", "502", "timeout"]
-)
-async def test_a_failed_send_is_logged_the_user_gets_an_apology_and_the_bot_keeps_answering(
-    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-    status: int, delay: float,
+def _delivered(data: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(data / "usage.db")) as db:
+        return [row[0] for row in db.execute("SELECT delivered FROM questions ORDER BY id")]
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_an_answer_failing_twice_is_sent_again_and_delivered_once(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, status: int
+) -> None:
+    data = tmp_path / "data"
+    async with serve(settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0)):
+        bot_api.fail("sendMessage", status=status, times=2)
+        call = await ask(bot_api)
+    assert_consistent(call, data)
+    sends = [c.status for c in bot_api.calls if c.method == "sendMessage" and c.chat_id == ALICE]
+    assert sends == [status, status, 200]  # two failures, then the one answer
+    assert _delivered(data) == ["yes"]
+
+
+async def test_a_timeout_after_telegram_accepted_the_answer_sends_no_second_copy(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path
 ) -> None:
     data = tmp_path / "data"
     short = HTTPXRequest(read_timeout=0.5)
     async with serve(settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0), request=short) as app:
-        bot_api.fail("sendMessage", status=status, delay=delay)
+        bot_api.fail("sendMessage", delay=1.5, accepted=True)
+        with watching("bot.handlers", "delivered: unknown") as recorded:
+            call = await ask(bot_api)  # Telegram has it; the bot never heard back
+            await recorded.reached(1)
+        assert_consistent(call, data)
+        assert await app.bot_data.querylog.question_count() == 1
+    answers = [c for c in bot_api.calls_of("sendMessage", ALICE) if c.text == call.text]
+    assert len(answers) == 1 and _delivered(data)[0] == "unknown"
+
+
+@pytest.mark.parametrize("status", [500, 502])
+async def test_an_answer_failing_every_time_gets_an_apology_and_is_logged_undelivered(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    data = tmp_path / "data"
+    async with serve(settings_for(bot_api, corpus_dir, data, ADMIN, threshold=0.0)) as app:
+        bot_api.fail("sendMessage", status=status, times=SEND_ATTEMPTS)
         apology = await ask(bot_api)
         assert apology.plain == i18n.text("de", "error")
         assert await app.bot_data.querylog.question_count() == 1  # the question was kept
         call = await ask(bot_api)
     assert_consistent(call, data)
     assert any(r.name == "bot.handlers" and r.levelno == logging.ERROR for r in caplog.records)
+    assert _delivered(data) == ["no", "yes"]
 
 
 # --- SIGKILL during a rebuild ---------------------------------------------------------------------

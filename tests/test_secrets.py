@@ -14,6 +14,7 @@ from support.botrun import BotProcess, process_env, serve, settings_for, watchin
 from support.fakes import GatedEmbedder
 
 from bot import i18n
+from bot.delivery import SEND_ATTEMPTS
 from bot.settings import bot_settings, parse_token
 from index import ConfigError, IndexConfig
 from index.config import Section
@@ -35,7 +36,8 @@ async def test_token_stays_out_of_logs_and_replies_through_faults_and_errors(
         bot_api.text(ALICE, QUESTION, language_code="de")
         await bot_api.next_calls("sendMessage", ALICE)
         bot_api.fail("getUpdates", status=500)  # a polling error, logged with its traceback
-        bot_api.fail("sendMessage", status=502)  # a failed reply: the handler's error, then an apology
+        # a reply failing every attempt: the handler's error, then an apology
+        bot_api.fail("sendMessage", status=502, times=SEND_ATTEMPTS)
         bot_api.text(ALICE, QUESTION, language_code="de")
         [apology] = await bot_api.next_calls("sendMessage", ALICE)
         assert apology.plain == i18n.text("de", "error")

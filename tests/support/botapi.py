@@ -69,6 +69,7 @@ class Fault:
     retry_after: int | None
     times: int
     delay: float = 0.0  # seconds the server holds the call before failing it (a timeout)
+    accepted: bool = False  # the call is carried out first and only its response is held back
 
 
 def parse_html(text: str) -> str:
@@ -192,12 +193,16 @@ class BotApi:
         return file_id
 
     def fail(self, method: str, *, status: int = 500, description: str = "Internal Server Error",
-             retry_after: int | None = None, times: int = 1, delay: float = 0.0) -> None:
+             retry_after: int | None = None, times: int = 1, delay: float = 0.0,
+             accepted: bool = False) -> None:
         """Make the next ``times`` calls of ``method`` fail with ``status`` (429: retry_after),
-        each after holding it ``delay`` seconds (longer than the client waits: a timeout)."""
+        each after holding it ``delay`` seconds (longer than the client waits: a timeout). With
+        ``accepted`` the call is carried out and recorded as a success, and only its response
+        is held ``delay`` seconds: a timeout after Telegram accepted the message."""
         if status == 429 and retry_after is not None:
             description = f"Too Many Requests: retry after {retry_after}"
-        self.faults.setdefault(method, []).append(Fault(status, description, retry_after, times, delay))
+        fault = Fault(status, description, retry_after, times, delay, accepted)
+        self.faults.setdefault(method, []).append(fault)
 
     def calls_of(self, method: str, chat_id: int | None = None, *, failed: bool = False) -> list[Call]:
         """Recorded calls of ``method`` (to ``chat_id``), successful ones unless ``failed``."""
@@ -234,8 +239,13 @@ class BotApi:
     async def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         call = Call(method, params)
         try:
-            await self._inject_fault(method)
+            held = await self._inject_fault(method)
             call.result = await self._dispatch(method, params, call)
+            if held:
+                self.calls.append(call)
+                self._notify()
+                await asyncio.sleep(held)  # the client gives up waiting: the answer was delivered
+                return call.status, {"ok": True, "result": call.result}
             body: dict[str, Any] = {"ok": True, "result": call.result}
         except ApiError as exc:
             call.status = exc.status
@@ -246,16 +256,20 @@ class BotApi:
         self._notify()
         return call.status, body
 
-    async def _inject_fault(self, method: str) -> None:
+    async def _inject_fault(self, method: str) -> float:
+        """Fail the call as the next fault says; returns the seconds to hold an accepted one (0)."""
         faults = self.faults.get(method)
         if faults:
             fault = faults[0]
             fault.times -= 1
             if fault.times <= 0:
                 faults.pop(0)
+            if fault.accepted:
+                return fault.delay
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             raise ApiError(fault.status, fault.description, fault.retry_after)
+        return 0.0
 
     async def _dispatch(self, method: str, params: dict[str, Any], call: Call) -> Any:
         simple: dict[str, Callable[[], Any]] = {
