@@ -85,12 +85,20 @@ class Engine:
                 engine._generation = await gen.Generation.open(folder, name, dim)
             except gen.InvalidGeneration as exc:
                 problem = str(exc)
+        await engine._recover_corpus()
         if engine._generation is None:
             if not build_if_missing:
                 raise BuildError(f"the index cannot be served: {problem}; run `python -m index build`")
             log.warning("index not usable (%s): building it from %s", problem, config.corpus_dir)
             await engine.rebuild(progress=progress)
         return engine
+
+    async def _recover_corpus(self) -> None:
+        """Finish or undo what a killed process left of an upload or a removal, as the serving index
+        says: what it serves stays (it was published), what it does not serve is rolled back."""
+        served = {Path(d.path).stem for d in self._generation.documents} if self._generation else None
+        for action in await run_sync(recover_corpus, self.config.corpus_dir, served):
+            log.warning("corpus: %s (left by an interrupted upload or removal)", action)
 
     async def close(self) -> None:
         """Release the database connections and worker threads."""
@@ -279,7 +287,9 @@ class Engine:
                 store_upload, self.config.corpus_dir, filename, data,
                 title=title, url=url, max_bytes=self.config.max_document_bytes,
             )
+            marker = path.with_name(f"{ADDING}{path.name}")
             try:
+                await run_sync(marker.write_bytes, b"")
                 report = await self._rebuild(progress=False)
                 document = self._serving().by_id.get(path.stem)
                 if document is None:
@@ -290,6 +300,8 @@ class Engine:
                 if self._serving().by_id.get(path.stem) is not None:
                     await self._rebuild(progress=False)
                 raise
+            finally:
+                await run_sync(marker.unlink, missing_ok=True)
         return document, report
 
     async def remove_document(self, doc_id: str) -> BuildReport:
@@ -317,6 +329,31 @@ class Engine:
             return report
 
 
+ADDING, REMOVING = ".adding-", ".removing-"  # markers of an upload / removal in progress
+
+
+def recover_corpus(folder: Path, served: set[str] | None) -> list[str]:
+    """Settle the uploads and removals a killed process left half done; ``served``: the stems of the
+    documents the serving index holds (None: no index could be opened, so no removal finished).
+    Returns what was done, one line each."""
+    done = []
+    for marker in sorted(folder.glob(f"{ADDING}*")):
+        name = marker.name[len(ADDING):]
+        if Path(name).stem not in (served or set()):
+            _remove_files(folder / name)
+            done.append(f"removed {name}, whose upload did not finish")
+        marker.unlink(missing_ok=True)
+    for hidden in sorted(folder.glob(f"{REMOVING}*")):
+        original = folder / hidden.name[len(REMOVING):]
+        if served is None or original.stem in served:
+            hidden.replace(original)
+            done.append(f"restored {original.name}, whose removal did not finish")
+        else:
+            hidden.unlink(missing_ok=True)
+            done.append(f"deleted {hidden.name}, whose removal had finished")
+    return done
+
+
 def _remove_files(path: Path) -> None:
     """Delete a corpus file and its metadata sidecar."""
     path.unlink(missing_ok=True)
@@ -328,7 +365,7 @@ def _set_aside(path: Path) -> list[tuple[Path, Path]]:
     moved = []
     for original in (path, path.with_suffix(".toml")):
         if original.exists():
-            hidden = original.with_name(f".removing-{original.name}")
+            hidden = original.with_name(f"{REMOVING}{original.name}")
             original.replace(hidden)
             moved.append((original, hidden))
     return moved

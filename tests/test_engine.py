@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support.fakes import FakeEmbedder, GatedEmbedder
 
-from index import BuildError, DocumentError, Engine, UnknownDocument
+from index import BuildError, DocumentError, Engine, IndexConfig, UnknownDocument
 
 
 def _names(folder: Path) -> list[str]:
@@ -143,3 +143,63 @@ async def test_a_removal_whose_rebuild_fails_keeps_the_document(
         await engine.remove_document(document.id)
     assert _names(corpus_dir) == sorted([*files, "other.txt"])
     assert document.id in [d.id for d in await engine.documents()]
+
+
+async def test_an_upload_killed_before_its_index_was_published_is_rolled_back_at_start(
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
+) -> None:
+    await engine.close()
+    (corpus_dir / "zoo-1234.txt").write_text(PENGUIN, encoding="utf-8")  # stored, never indexed
+    (corpus_dir / ".adding-zoo-1234.txt").write_bytes(b"")
+    reopened = await Engine.open(engine_config, FakeEmbedder())
+    try:
+        assert not (corpus_dir / "zoo-1234.txt").exists() and not _markers(corpus_dir)
+        assert [d.id for d in await reopened.documents()] == ["durov-telegram.de"]
+        assert (await reopened.rebuild()).added == 0
+    finally:
+        await reopened.close()
+
+
+async def test_an_upload_killed_after_its_index_was_published_is_kept(
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
+) -> None:
+    document, _ = await engine.add_document("zoo.txt", PENGUIN.encode())
+    await engine.close()
+    (corpus_dir / f".adding-{document.path}").write_bytes(b"")  # killed before the marker went
+    reopened = await Engine.open(engine_config, FakeEmbedder())
+    try:
+        assert (corpus_dir / document.path).exists() and not _markers(corpus_dir)
+        assert document.id in [d.id for d in await reopened.documents()]
+    finally:
+        await reopened.close()
+
+
+async def test_a_removal_killed_midway_is_undone_or_finished_as_the_index_says(
+    engine: Engine, engine_config: IndexConfig, corpus_dir: Path
+) -> None:
+    document, _ = await engine.add_document("zoo.txt", PENGUIN.encode())
+    await engine.close()
+    story = corpus_dir / "durov-telegram.de.txt"
+    story.replace(corpus_dir / ".removing-durov-telegram.de.txt")  # killed before the rebuild: served
+    removed = corpus_dir / document.path
+    removed.replace(corpus_dir / f".removing-{document.path}")
+    reopened = await Engine.open(engine_config, FakeEmbedder())
+    try:
+        assert story.exists()  # the index still serves it: the removal is undone
+        assert removed.exists()
+        await reopened.remove_document(document.id)
+    finally:
+        await reopened.close()
+    removed.write_text(PENGUIN, encoding="utf-8")  # as if killed after the switch, before the delete
+    removed.replace(corpus_dir / f".removing-{document.path}")
+    again = await Engine.open(engine_config, FakeEmbedder())
+    try:
+        assert not removed.exists() and not _markers(corpus_dir)
+        assert document.id not in [d.id for d in await again.documents()]
+    finally:
+        await again.close()
+
+
+def _markers(folder: Path) -> list[str]:
+    """What an interrupted upload or removal left behind (hidden files)."""
+    return [p.name for p in folder.iterdir() if p.name.startswith((".adding-", ".removing-"))]
