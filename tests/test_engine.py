@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -151,13 +153,10 @@ async def test_an_upload_killed_before_its_index_was_published_is_rolled_back_at
     await engine.close()
     (corpus_dir / "zoo-1234.txt").write_text(PENGUIN, encoding="utf-8")  # stored, never indexed
     (corpus_dir / ".adding-zoo-1234.txt").write_bytes(b"")
-    reopened = await Engine.open(engine_config, FakeEmbedder())
-    try:
+    async with _restarted(engine_config) as reopened:
         assert not (corpus_dir / "zoo-1234.txt").exists() and not _markers(corpus_dir)
         assert [d.id for d in await reopened.documents()] == ["durov-telegram.de"]
         assert (await reopened.rebuild()).added == 0
-    finally:
-        await reopened.close()
 
 
 async def test_an_upload_killed_after_its_index_was_published_is_kept(
@@ -166,12 +165,9 @@ async def test_an_upload_killed_after_its_index_was_published_is_kept(
     document, _ = await engine.add_document("zoo.txt", PENGUIN.encode())
     await engine.close()
     (corpus_dir / f".adding-{document.path}").write_bytes(b"")  # killed before the marker went
-    reopened = await Engine.open(engine_config, FakeEmbedder())
-    try:
+    async with _restarted(engine_config) as reopened:
         assert (corpus_dir / document.path).exists() and not _markers(corpus_dir)
         assert document.id in [d.id for d in await reopened.documents()]
-    finally:
-        await reopened.close()
 
 
 async def test_a_removal_killed_midway_is_undone_or_finished_as_the_index_says(
@@ -183,23 +179,27 @@ async def test_a_removal_killed_midway_is_undone_or_finished_as_the_index_says(
     story.replace(corpus_dir / ".removing-durov-telegram.de.txt")  # killed before the rebuild: served
     removed = corpus_dir / document.path
     removed.replace(corpus_dir / f".removing-{document.path}")
-    reopened = await Engine.open(engine_config, FakeEmbedder())
-    try:
+    async with _restarted(engine_config) as reopened:
         assert story.exists()  # the index still serves it: the removal is undone
         assert removed.exists()
         await reopened.remove_document(document.id)
-    finally:
-        await reopened.close()
     removed.write_text(PENGUIN, encoding="utf-8")  # as if killed after the switch, before the delete
     removed.replace(corpus_dir / f".removing-{document.path}")
-    again = await Engine.open(engine_config, FakeEmbedder())
-    try:
+    async with _restarted(engine_config) as again:
         assert not removed.exists() and not _markers(corpus_dir)
         assert document.id not in [d.id for d in await again.documents()]
-    finally:
-        await again.close()
 
 
 def _markers(folder: Path) -> list[str]:
     """What an interrupted upload or removal left behind (hidden files)."""
     return [p.name for p in folder.iterdir() if p.name.startswith((".adding-", ".removing-"))]
+
+
+@contextlib.asynccontextmanager
+async def _restarted(config: IndexConfig) -> AsyncIterator[Engine]:
+    """The engine as a restarted process opens it."""
+    engine = await Engine.open(config, FakeEmbedder())
+    try:
+        yield engine
+    finally:
+        await engine.close()
