@@ -125,10 +125,9 @@ async def on_error(update: object, context: BotContext) -> None:
     """Log an error from any handler once and, if there is a chat, apologise to the user."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s", update_id, exc_info=context.error)
-    chat = update.effective_chat if isinstance(update, Update) else None
-    if chat is None:
+    if not isinstance(update, Update) or update.effective_chat is None:
         return
     try:
-        await context.bot.send_message(chat.id, i18n.text(language_of(update), "error"))
+        await reply(update, context, render.plain_blocks(i18n.text(language_of(update), "error")))
     except TelegramError as exc:
-        log.warning("could not send the apology to chat %s: %s", chat.id, exc)
+        log.warning("could not send the apology to chat %s: %s", update.effective_chat.id, exc)
