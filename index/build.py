@@ -38,7 +38,7 @@ from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store
 from .vectors import VectorIndex, choose_type
 
-FORMAT = 2  # bump when the generation layout changes: forces a rebuild
+FORMAT = 3  # bump when the generation layout changes: forces a rebuild
 CACHE_FILE = "cache.sqlite"  # the embedding cache, in the data folder
 BATCH = 32  # texts per encode call
 
@@ -202,7 +202,7 @@ def write_generation(data_dir: Path, the_plan: Plan, passage_vectors: np.ndarray
         ids = np.array([r.passage.id for r in the_plan.records], dtype=np.int64)
         write_store(folder / "index.sqlite", the_plan.documents, the_plan.records)
         VectorIndex.build(passage_vectors, ids, meta["index_type"]).save(folder / "vectors.faiss")
-        np.save(folder / "sentences.npy", sentence_vectors)
+        np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16))  # served memory-mapped
         files = {}
         for name in gen.FILES:
             _fsync(folder / name)

@@ -6,7 +6,8 @@
         generations/<version>/
             index.sqlite            documents, passages, FTS5 keywords
             vectors.faiss           passage vectors, ids = passage ids
-            sentences.npy           one vector per sentence of every passage
+            sentences.npy           one vector per sentence of every passage (float16, memory-mapped:
+                                    half the bytes of float32, and only the rows read stay in RAM)
             manifest.json           model, counts, file checksums: written last, marks it complete
 
 A ``Generation`` is the loaded, verified form that answers questions. Swapping generations means
@@ -250,8 +251,8 @@ class Generation:
 
 def _load_arrays(folder: Path) -> tuple[VectorIndex, np.ndarray]:
     vectors = VectorIndex.load(folder / "vectors.faiss")
-    sentences = np.load(folder / "sentences.npy", allow_pickle=False)
-    if sentences.ndim != 2 or sentences.dtype != np.float32:
+    sentences = np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r")
+    if sentences.ndim != 2 or sentences.dtype != np.float16:
         raise InvalidGeneration(f"{folder.name}: sentences.npy has the wrong shape or type")
     if sentences.shape[1] != vectors.dim and len(sentences):
         raise InvalidGeneration(f"{folder.name}: sentence vectors have the wrong dimension")

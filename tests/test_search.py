@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+from support.fakes import FakeEmbedder
 
 from index import Engine, search
 from index.chunking import paragraph_spans, split_sentences
@@ -78,3 +80,22 @@ async def test_the_runner_up_is_the_best_passage_of_another_paragraph(
     assert generation.place(runner.passage_id) != (STORY, 11)
     assert runner is next(r for r in ranking if generation.place(r.passage_id) != (STORY, 11))
     assert search.runner_up(ranking[:1], generation) is None and search.runner_up([], generation) is None
+
+
+async def test_float16_sentence_vectors_pick_the_highlight_float32_would(
+    engine: Engine, corpus_dir: Path, fake_embedder: FakeEmbedder
+) -> None:
+    generation = engine._serving()
+    assert generation.sentences.dtype == np.float16 and isinstance(generation.sentences, np.memmap)
+    passages = await generation.store.passages([int(p) for p in generation.passage_ids()])
+    questions = [s for p in _paragraphs(corpus_dir) for s in (p[a:b] for a, b in split_sentences(p, "de"))]
+    queries = fake_embedder.encode(questions, query=True)
+    compared = 0
+    for passage in passages.values():
+        exact = fake_embedder.encode([passage.text[a:b] for a, b in passage.sentences], query=False)
+        stored = generation.sentence_vectors(passage.id)
+        assert np.abs(stored.astype(np.float32) - exact).max() < 1e-3
+        for query in queries:
+            assert int(np.argmax(stored @ query)) == int(np.argmax(exact @ query))
+            compared += 1
+    assert compared == len(passages) * len(questions) > 300
