@@ -8,6 +8,7 @@ the query log opened at start-up (``post_init``) and closed at shutdown (``post_
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -79,6 +80,17 @@ def handler_table() -> list[BaseHandler[Update, BotContext, None]]:
     ]
 
 
+async def follow_index(engine: Engine, seconds: float) -> None:
+    """Every ``seconds``, switch to an index generation another process published (replicas on one
+    data folder, or ``python -m index build``); runs until cancelled at shutdown."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await engine.follow()
+        except Exception:
+            log.exception("could not follow the published index; the current one keeps serving")
+
+
 async def publish_commands(application: BotApplication) -> None:
     """Publish the command menu in English and German; a server that refuses it only gets a warning."""
     for lang in i18n.TEXTS:
@@ -114,10 +126,18 @@ def build_application(
             await engine.close()
             raise
         application.bot_data.engine, application.bot_data.querylog = engine, querylog
+        if settings.index.follow_seconds > 0:
+            application.bot_data.follower = asyncio.create_task(
+                follow_index(engine, settings.index.follow_seconds), name="follow-index")
         await publish_commands(application)
 
     async def post_shutdown(application: BotApplication) -> None:
         state = application.bot_data
+        if state.follower is not None:
+            state.follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await state.follower
+            state.follower = None
         querylog, engine, state.querylog, state.engine = state.querylog, state.engine, None, None
         if querylog is not None:
             await querylog.close()

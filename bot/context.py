@@ -13,6 +13,7 @@ retried as ``delivery.py`` describes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -44,6 +45,7 @@ class BotState:
         self.limiter = RateLimiter(0)
         self.answers = AnswerCache()
         self.removals = RemovalTokens()
+        self.follower: asyncio.Task[None] | None = None  # follows indexes other processes publish
 
     def configure(self, settings: BotSettings) -> None:
         """Take the settings (at build time, before anything is served)."""

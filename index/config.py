@@ -40,6 +40,7 @@ class IndexConfig:
     max_question_chars: int = 1000
     batch_wait_ms: float = 2.0  # micro-batching window for concurrent questions
     max_document_bytes: int = 2 * 1024 * 1024
+    follow_seconds: float = 5.0  # how often a running bot looks for an index another process published
 
 
 def load_toml(path: Path | None = None) -> dict[str, Any]:
@@ -200,6 +201,7 @@ def index_config(
         max_question_chars=section.value("max_question_chars", integer(0), d.max_question_chars),
         batch_wait_ms=section.value("batch_wait_ms", number(0.0, 1000.0), d.batch_wait_ms),
         max_document_bytes=section.value("max_document_bytes", integer(1), d.max_document_bytes),
+        follow_seconds=section.value("follow_seconds", number(0.0, 3600.0), d.follow_seconds),
     )
     section.finish()
     return config

@@ -100,6 +100,28 @@ class Engine:
         for action in await run_sync(recover_corpus, self.config.corpus_dir, served):
             log.warning("corpus: %s (left by an interrupted upload or removal)", action)
 
+    async def follow(self) -> bool:
+        """Serve the generation ``CURRENT`` names if another process (a replica's ``/reload``,
+        ``python -m index build``) published a newer one: opened and verified first, swapped in
+        like a rebuild's own (questions in flight finish on the old one, which is then retired).
+        True if it switched; a generation that fails verification is logged and not served."""
+        current = await run_sync(gen.read_current, self.config.data_dir)
+        serving = self._generation.version if self._generation else None
+        if current is None or current == serving or self._lock.locked():
+            return False
+        async with self._lock:
+            folder = gen.generations_dir(self.config.data_dir) / current
+            try:
+                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim)
+            except gen.InvalidGeneration as exc:
+                log.error("not following the published index %s: %s", current, exc)
+                return False
+            previous, self._generation = self._generation, fresh
+            if previous is not None:
+                await previous.retire()
+        log.info("now serving index %s, published by another process", current)
+        return True
+
     async def close(self) -> None:
         """Release the database connections and worker threads."""
         await self._batcher.close()
