@@ -36,13 +36,15 @@ class Span:
     bold: bool = False
     italic: bool = False
     link: str = ""
+    quote: bool = False  # the block holding this span is an expandable quote (folded until opened)
 
 
 Block = tuple[Span, ...]  # one paragraph of a reply
 
 
 def to_html(blocks: Iterable[Block]) -> str:
-    """Telegram HTML: text escaped, styles as <b>, <i>, <a href>."""
+    """Telegram HTML: text escaped, styles as <b>, <i>, <a href>; a block with a ``quote`` span as
+    ``<blockquote expandable>``, which Telegram shows folded to a few lines until it is opened."""
     out = []
     for block in blocks:
         parts = []
@@ -55,7 +57,8 @@ def to_html(blocks: Iterable[Block]) -> str:
             if span.link:
                 piece = f'<a href="{html.escape(span.link, quote=True)}">{piece}</a>'
             parts.append(piece)
-        out.append("".join(parts))
+        joined = "".join(parts)
+        out.append(f"<blockquote expandable>{joined}</blockquote>" if any(s.quote for s in block) else joined)
     return "\n\n".join(out)
 
 
@@ -69,7 +72,8 @@ def to_plain(blocks: Iterable[Block]) -> str:
             if span.link and span.link != span.text:
                 piece = f"{piece} ({span.link})"
             parts.append(piece)
-        out.append("".join(parts))
+        joined = "".join(parts)
+        out.append(f"<blockquote expandable>{joined}</blockquote>" if any(s.quote for s in block) else joined)
     return "\n\n".join(out)
 
 
@@ -169,7 +173,7 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_S
         blocks = hit_blocks(answer.hits[0], lang, prefix=t(lang, "source_prefix") + " ")
         more = further_hits(answer, min_score)
         if more:
-            blocks.append(excerpt_list(t(lang, "more_header"), more, lang))
+            blocks.append(excerpt_list(t(lang, "more_header"), more, lang, quote=True))
     elif answer.outcome == "unsure" and answer.hits:
         blocks = [excerpt_list(t(lang, "unsure"), answer.hits, lang, bold_title=False)]
     else:
@@ -183,9 +187,11 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_S
     return blocks
 
 
-def excerpt_list(title: str, hits: Sequence[Hit], lang: str, *, bold_title: bool = True) -> Block:
-    """A titled list of hits, each as its best sentence in quotes with its source."""
-    lines: list[Span] = [Span(title, bold=bold_title)]
+def excerpt_list(title: str, hits: Sequence[Hit], lang: str, *, bold_title: bool = True,
+                 quote: bool = False) -> Block:
+    """A titled list of hits, each as its best sentence in quotes with its source; ``quote``: as an
+    expandable quote (further passages under an answer stay folded)."""
+    lines: list[Span] = [Span(title, bold=bold_title, quote=quote)]
     for hit in hits:
         lines += [Span("\n• " + _excerpt(hit) + " — "), *_hit_source(hit, lang)]
     return tuple(lines)
@@ -300,11 +306,11 @@ def context_blocks(found: PassageContext, lang: str) -> list[Block]:
     """The paragraph before the passage, the passage in bold, the paragraph after; then the source."""
     doc, passage = found.document, found.passage
     blocks: list[Block] = [(Span(i18n.text(lang, "context_title"), bold=True),)]
-    if found.before is not None:
-        blocks.append((Span(found.before.text.strip(), italic=True),))
+    if found.before is not None:  # the neighbours fold, the passage itself stays open
+        blocks.append((Span(found.before.text.strip(), italic=True, quote=True),))
     blocks.append((Span(passage.text.strip(), bold=True),))
     if found.after is not None:
-        blocks.append((Span(found.after.text.strip(), italic=True),))
+        blocks.append((Span(found.after.text.strip(), italic=True, quote=True),))
     blocks.append((Span("— "), *source_spans(doc.title, doc.source, doc.url, passage.paragraph, lang)))
     return blocks
 

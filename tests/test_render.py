@@ -283,3 +283,14 @@ def test_help_lists_admin_commands_and_uploads_only_for_admins(lang: str) -> Non
         assert f"/{name} " not in user_text
         assert f"/{name} " in admin_text
     assert ".html" in admin_text and ".html" not in user_text
+
+
+def test_further_passages_and_context_fold_into_expandable_quotes() -> None:
+    block = render.excerpt_list("Weitere Stellen:", [], "de", quote=True)
+    html_text = render.to_html([block, (render.Span("offen"),)])
+    assert html_text == "<blockquote expandable><b>Weitere Stellen:</b></blockquote>\n\noffen"
+    assert parse_html(html_text) == "Weitere Stellen:\n\noffen"  # valid Telegram HTML
+    long = render.to_html([(render.Span("Wort " * 2000, quote=True),)])
+    parts = split_html(long, 4096)
+    assert len(parts) > 1 and all(p.startswith("<blockquote expandable>") for p in parts)
+    assert all(p.endswith("</blockquote>") and parse_html(p) for p in parts)
