@@ -28,6 +28,7 @@ from telegram.ext import (
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    MessageReactionHandler,
     Updater,
     filters,
 )
@@ -35,7 +36,7 @@ from telegram.request import BaseRequest
 
 from index import Engine, IndexConfig
 
-from . import admin, buttons, groups, handlers, i18n, inline, render
+from . import admin, buttons, groups, handlers, i18n, inline, reactions, render
 from .context import CONTEXT_TYPES, BotApplication, BotContext
 from .logs import redact_secret
 from .querylog import QueryLog
@@ -73,6 +74,7 @@ def handler_table() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("ask", groups.on_addressed, filters=private),
         MessageHandler(private & message & filters.Document.ALL, admin.upload),
         CallbackQueryHandler(buttons.on_button),
+        MessageReactionHandler(reactions.on_reaction),
         InlineQueryHandler(inline.on_inline_query),
         MessageHandler(private & messages & filters.TEXT & ~filters.COMMAND, handlers.question),
         MessageHandler(private & filters.COMMAND, handlers.unknown_command),

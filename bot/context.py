@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters, Update, User
+from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update, User
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from index import Engine
@@ -113,9 +113,11 @@ async def reply(
     context: BotContext,
     blocks: Sequence[Block],
     markup: InlineKeyboardMarkup | None = None,
+    sent: list[Message] | None = None,
 ) -> str:
     """Send ``blocks`` as HTML messages to the update's chat, in the user's language, the buttons
-    under the last one; ``DELIVERED``, or ``UNKNOWN`` when a message timed out after it was sent.
+    under the last one; ``DELIVERED``, or ``UNKNOWN`` when a message timed out after it was sent
+    (the messages sent are appended to ``sent``, if given).
     Raises the last error when a message could not be sent at all. In groups the first message
     replies to the asking message (not to the bot's own message a button was pressed on)."""
     chat, message = update.effective_chat, update.effective_message
@@ -127,10 +129,13 @@ async def reply(
     messages = render.to_messages(blocks, language_of(update))
     outcome = DELIVERED
     for number, text in enumerate(messages, start=1):
-        sent = await send_message(
+        message_sent = await send_message(
             context.bot, chat_id=chat.id, text=text, parse_mode="HTML", link_preview_options=NO_PREVIEW,
             reply_parameters=quote if number == 1 else None,
             reply_markup=markup if number == len(messages) else None,
         )
-        outcome = UNKNOWN if sent == UNKNOWN else outcome
+        if message_sent is None:
+            outcome = UNKNOWN
+        elif sent is not None:
+            sent.append(message_sent)
     return outcome

@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 import httpx
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 log = logging.getLogger(__name__)
@@ -32,20 +32,20 @@ def _never_sent(error: TimedOut) -> bool:
     return isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
-async def send_message(bot: Bot, **message: Any) -> str:
-    """``sendMessage`` with the retries described above; ``DELIVERED`` or ``UNKNOWN``."""
+async def send_message(bot: Bot, **message: Any) -> Message | None:
+    """``sendMessage`` with the retries described above: the message sent, or None when it timed
+    out after it was sent (``UNKNOWN``)."""
     wait = BACKOFF_SECONDS
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            await bot.send_message(**message)
-            return DELIVERED
+            return await bot.send_message(**message)
         except BadRequest:  # the message itself is refused: sending it again changes nothing
             raise
         except TimedOut as exc:
             if not _never_sent(exc):
                 log.warning("a reply to chat %s timed out after it was sent: not sent again",
                             message["chat_id"])
-                return UNKNOWN
+                return None
             error: NetworkError = exc
         except NetworkError as exc:  # a 5xx from the Bot API server, or no connection: not accepted
             error = exc

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import TelegramError
 
 from index import Answer
@@ -69,20 +70,25 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
     markup = None
     if query_id is not None and answer.outcome != "small_talk":
         markup = callbacks.keyboard_for(answer, query_id, lang)
+    sent: list[Message] = []
     try:
-        delivered = await reply(update, context, render.answer_blocks(answer, lang), markup)
+        delivered = await reply(update, context, render.answer_blocks(answer, lang), markup, sent)
     except Exception:
         await record_delivery(context, query_id, FAILED)
         raise  # the error handler logs it and apologises
-    await record_delivery(context, query_id, delivered)
+    await record_delivery(context, query_id, delivered, sent)
 
 
-async def record_delivery(context: BotContext, query_id: int | None, delivered: str) -> None:
-    """Note in the query log whether the answer reached the user; a failing log is only logged."""
+async def record_delivery(
+    context: BotContext, query_id: int | None, delivered: str, sent: Sequence[Message] = ()
+) -> None:
+    """Note in the query log whether the answer reached the user, and in which messages (a
+    reaction on them is a vote); a failing log is only logged."""
     if query_id is None:
         return
     try:
         await context.querylog.set_delivered(query_id, delivered)
+        await context.querylog.record_answer_messages(query_id, [(m.chat.id, m.message_id) for m in sent])
         log.debug("answer %s delivered: %s", query_id, delivered)
     except Exception:
         log.exception("could not record the delivery of answer %s", query_id)

@@ -74,7 +74,20 @@ def m004_delivered() -> str:
     return "ALTER TABLE questions ADD COLUMN delivered TEXT NOT NULL DEFAULT '';"
 
 
-MIGRATIONS: tuple[migrations.Migration, ...] = (m001_questions, m002_feedback, m003_outcome, m004_delivered)
+def m005_answer_messages() -> str:
+    return """
+        CREATE TABLE answer_messages (  -- the bot's messages that carry an answer: reactions vote
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL,
+            query_id INTEGER NOT NULL REFERENCES questions(id),
+            PRIMARY KEY (chat_id, message_id)
+        ) WITHOUT ROWID;
+    """
+
+
+MIGRATIONS: tuple[migrations.Migration, ...] = (
+    m001_questions, m002_feedback, m003_outcome, m004_delivered, m005_answer_messages,
+)
 
 
 @dataclass(frozen=True)
@@ -192,7 +205,29 @@ class QueryLog:
 
     async def set_delivered(self, query_id: int, delivered: str) -> None:
         """Record whether the answer to a logged question reached the user (``delivery.py``)."""
-        await self.db.execute("UPDATE questions SET delivered = ? WHERE id = ?", (delivered, query_id))
+        async with self.db.execute("UPDATE questions SET delivered = ? WHERE id = ?", (delivered, query_id)):
+            pass
+
+    async def record_answer_messages(self, query_id: int, messages: Sequence[tuple[int, int]]) -> None:
+        """Remember which (chat id, message id) messages show the answer to ``query_id``."""
+        for chat, message in messages:
+            async with self.db.execute("INSERT OR REPLACE INTO answer_messages VALUES (?, ?, ?)",
+                                       (chat, message, query_id)):
+                pass
+
+    async def answer_of_message(self, chat_id: int, message_id: int) -> int | None:
+        """The query id whose answer a message of the bot shows, None for any other message."""
+        row = await self._one("SELECT query_id FROM answer_messages WHERE chat_id = ? AND message_id = ?",
+                              chat_id, message_id)
+        return int(row[0]) if row else None  # type: ignore[call-overload]
+
+    async def remove_vote(self, query_id: int, user_id: int) -> bool:
+        """Withdraw a user's vote on an answer; False if there was none."""
+        cursor = await self.db.execute("DELETE FROM feedback WHERE query_id = ? AND user_id = ?",
+                                       (query_id, user_id))
+        removed = cursor.rowcount
+        await cursor.close()
+        return removed > 0
 
     async def question_count(self) -> int:
         """Number of questions logged."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from support.botapi import BOT_USER, BotApi, Call
+from support.botrun import watching
 from support.fakes import FakeEmbedder
 from telegram.ext import Application
 
@@ -171,6 +172,42 @@ async def test_feedback_pressed_twice_keeps_one_row_with_the_changed_vote(api: B
         "SELECT query_id, user_id, vote, question FROM feedback"
     ) as cursor:
         assert await cursor.fetchall() == [(query_id, ALICE, -1, QUESTION)]
+
+
+def react(api: BotApi, user_id: int, message: dict[str, Any], old: list[str], new: list[str]) -> None:
+    def emoji(marks: list[str]) -> list[dict[str, str]]:
+        return [{"type": "emoji", "emoji": mark} for mark in marks]
+
+    api.push({"message_reaction": {"chat": message["chat"], "message_id": message["message_id"],
+                                   "user": api.user(user_id), "date": 0,
+                                   "old_reaction": emoji(old), "new_reaction": emoji(new)}})
+
+
+async def _votes(app: App) -> list[tuple[int, int]]:
+    async with app.bot_data.querylog.db.execute("SELECT user_id, vote FROM feedback ORDER BY id") as cursor:
+        return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+
+async def test_a_reaction_on_an_answer_votes_and_taking_it_back_withdraws_the_vote(
+    api: BotApi, app: App
+) -> None:
+    with watching("bot.handlers", "delivered: yes") as recorded:
+        answer = await ask(api, ALICE)
+        await recorded.reached(1)  # the answer's message is known as one
+    with watching("bot.reactions", "reaction vote") as votes:
+        react(api, ALICE, answer.result, [], ["👍"])
+        await votes.reached(1)
+        assert await _votes(app) == [(ALICE, 1)]
+        react(api, ALICE, answer.result, ["👍"], ["👎"])
+        await votes.reached(2)
+        assert await _votes(app) == [(ALICE, -1)]
+        react(api, ALICE, answer.result, ["👎"], ["🔥"])  # another emoji instead: the vote goes
+        await votes.reached(3)
+        assert await _votes(app) == []
+        react(api, BOB, {**answer.result, "message_id": 99_999}, [], ["👍"])  # not an answer: ignored
+        react(api, BOB, answer.result, [], ["👍"])
+        await votes.reached(4)
+    assert await _votes(app) == [(BOB, 1)]
 
 
 # --- groups -------------------------------------------------------------------------------------------
