@@ -13,11 +13,11 @@ import contextlib
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -93,15 +93,25 @@ async def follow_index(engine: Engine, seconds: float) -> None:
             log.exception("could not follow the published index; the current one keeps serving")
 
 
-async def publish_commands(application: BotApplication) -> None:
-    """Publish the command menu in English and German; a server that refuses it only gets a warning."""
+async def publish_profile(application: BotApplication, admin_ids: Iterable[int]) -> None:
+    """Publish, per language, the bot's description, short description and command menu, and to
+    each admin (a chat scope of their own) the menu with the admin commands; a server that refuses
+    any of it only gets a warning."""
+    bot = application.bot
     for lang in i18n.TEXTS:
-        commands = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in render.PUBLIC_COMMANDS]
-        try:
-            language_code = None if lang == i18n.DEFAULT else lang
-            await application.bot.set_my_commands(commands, language_code=language_code)
-        except TelegramError as exc:
-            log.warning("could not publish the command menu (%s): %s", lang, exc)
+        code = None if lang == i18n.DEFAULT else lang
+        public = [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in render.PUBLIC_COMMANDS]
+        admin = public + [BotCommand(name, i18n.text(lang, "cmd_" + name)) for name in render.ADMIN_COMMANDS]
+        calls = [bot.set_my_description(i18n.text(lang, "description"), language_code=code),
+                 bot.set_my_short_description(i18n.text(lang, "short_description"), language_code=code),
+                 bot.set_my_commands(public, language_code=code)]
+        calls += [bot.set_my_commands(admin, scope=BotCommandScopeChat(user), language_code=code)
+                  for user in sorted(admin_ids)]
+        for call in calls:
+            try:
+                await call
+            except TelegramError as exc:
+                log.warning("could not publish the bot's profile (%s): %s", lang, exc)
 
 
 def build_application(
@@ -131,7 +141,7 @@ def build_application(
         if settings.index.follow_seconds > 0:
             application.bot_data.follower = asyncio.create_task(
                 follow_index(engine, settings.index.follow_seconds), name="follow-index")
-        await publish_commands(application)
+        await publish_profile(application, settings.admin_ids)
 
     async def post_shutdown(application: BotApplication) -> None:
         state = application.bot_data

@@ -19,6 +19,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "and its source. /help shows more."
         ),
         "example": "How many users does Telegram have?",
+        "description": (
+            "I answer questions about a news story and the documents my admins add, with the "
+            "documents' own sentences and their sources. Ask in any language."
+        ),
+        "short_description": "Answers from the story itself, with sources.",
         "examples": "Where was Durov arrested?|How many users does Telegram have?|In which countries was "
                     "Telegram blocked?",
         "small_talk": "I answer questions about the documents I know, with their own sentences and sources. "
@@ -118,6 +123,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "und mit der Quelle. /help zeigt mehr."
         ),
         "example": "Wie viele Nutzer hat Telegram?",
+        "description": (
+            "Ich beantworte Fragen zu einer Nachrichtengeschichte und den Dokumenten, die meine Admins "
+            "hinzufügen – mit den eigenen Sätzen der Dokumente und ihren Quellen. Frag in jeder Sprache."
+        ),
+        "short_description": "Antworten aus der Geschichte selbst, mit Quellen.",
         "examples": "Wo wurde Durov festgenommen?|Wie viele Nutzer hat Telegram?|In welchen Ländern war "
                     "Telegram gesperrt?",
         "small_talk": "Ich beantworte Fragen zu den Dokumenten, die ich kenne – mit ihren eigenen Sätzen und "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import html
+import json
 import logging
 import os
 import tomllib
@@ -331,21 +332,33 @@ async def test_an_unknown_command_points_to_help(start_bot: StartBot, bot_api: B
     assert call.plain == i18n.text("de", "unknown_command")
 
 
-async def test_the_command_menu_is_published_in_both_languages(start_bot: StartBot, bot_api: BotApi) -> None:
+async def test_profile_and_command_menus_are_published_per_language_and_admin_menus_per_admin(
+    start_bot: StartBot, bot_api: BotApi, admin_id: int
+) -> None:
     await start_bot()
     calls = bot_api.calls_of("setMyCommands")
-    assert {call.params.get("language_code") for call in calls} == {None, "de"}
-    menu = ["start", "help", "sources", "ask"]
-    assert all([c["command"] for c in call.params["commands"]] == menu for call in calls)
+    public = [c for c in calls if "scope" not in c.params]
+    admin = [c for c in calls if "scope" in c.params]
+    assert {call.params.get("language_code") for call in public} == {None, "de"}
+    assert all([c["command"] for c in call.params["commands"]] == ["start", "help", "sources", "ask"]
+               for call in public)
+    scopes = {(c.params.get("language_code"), json.dumps(c.params["scope"], sort_keys=True)) for c in admin}
+    mine = json.dumps({"chat_id": admin_id, "type": "chat"}, sort_keys=True)
+    assert scopes == {(None, mine), ("de", mine)}
+    for call in admin:
+        assert {"reload", "remove", "stats"} <= {c["command"] for c in call.params["commands"]}
+    for method, key in (("setMyDescription", "description"), ("setMyShortDescription", "short_description")):
+        sent = {c.params.get("language_code"): c.params[key] for c in bot_api.calls_of(method)}
+        assert sent == {None: i18n.text("en", key), "de": i18n.text("de", key)}
 
 
 async def test_a_server_refusing_the_command_menu_does_not_stop_the_bot(
     start_bot: StartBot, bot_api: BotApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    bot_api.fail("setMyCommands", status=400, description="Bad Request: not today", times=2)
+    bot_api.fail("setMyCommands", status=400, description="Bad Request: not today", times=4)
     with caplog.at_level(logging.WARNING, logger="bot.app"):
         await start_bot()
-    assert sum("command menu" in r.getMessage() for r in caplog.records if r.name == "bot.app") == 2
+    assert sum("profile" in r.getMessage() for r in caplog.records if r.name == "bot.app") == 4
     [call] = await reply_to(bot_api, ALICE, "/start", language_code="en")
     assert call.plain.startswith("Hello!")
 

@@ -276,7 +276,8 @@ class BotApi:
             "getMe": lambda: BOT_USER, "deleteWebhook": lambda: True, "setMyCommands": lambda: True,
             "setWebhook": lambda: True, "deleteMyCommands": lambda: True, "answerCallbackQuery": lambda: True,
             "answerInlineQuery": lambda: True, "sendChatAction": lambda: True, "close": lambda: True,
-            "getMyCommands": lambda: [],
+            "getMyCommands": lambda: [], "setMyDescription": lambda: True,
+            "setMyShortDescription": lambda: True,
         }
         if method in simple:
             return simple[method]()
