@@ -40,7 +40,6 @@ from .models import Answer
 EVAL_DIR = ROOT / ".cache" / "eval"
 DEPTH = 10  # hits asked for: MRR@10
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
-ANSWERABLE_KINDS = ("original", "reworded", "boilerplate", "whole_story")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ SCORER_FILE = Path(__file__).with_name("scorer.json")
 ANSWER_FEATURES = ("sentence_cosine", "passage_cosine", "lead", "sentence_gap", "hubness", "cross_lingual",
                    "overlap")
 SMALL_TALK_FEATURES = ("small_talk", "sentence_cosine", "known_share")
-OUTCOMES = ("answer", "unsure", "not_found", "small_talk")
 _STOP = STOPWORDS["de"] | STOPWORDS["en"] | phrases.WHO_WHAT
 
 

@@ -30,7 +30,6 @@ from .ranking import calibrate, order, relevance, totals
 
 N_DENSE = 30
 N_KEYWORD = 30
-LEAD_DEPTH = 5  # candidates whose paragraph is read to find the runner-up of another paragraph
 BOILERPLATE_PENALTY = 0.03  # cosine units a boilerplate passage falls behind content (set by hand)
 
 __all__ = ["Ranked", "dense", "guess_language", "hit", "rank", "runner_up", "use_keywords"]
