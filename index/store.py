@@ -95,6 +95,11 @@ class Store:
     @classmethod
     async def open(cls, path: Path) -> Store:
         db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True)
+        try:  # once per generation, not per question: the keyword index's vocabulary, as a table
+            await db.execute("CREATE VIRTUAL TABLE temp.vocabulary"
+                             " USING fts5vocab(main, passage_keywords, row)")
+        except sqlite3.OperationalError as exc:  # a damaged or old file; verification reports it
+            log.warning("no vocabulary for %s: %s", path.name, exc)
         return cls(db, path)
 
     async def known_stems(self, stems: Iterable[str]) -> set[str]:
@@ -103,8 +108,6 @@ class Store:
         if not folded:
             return set()
         try:
-            await self._db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary"
-                                   " USING fts5vocab(main, passage_keywords, row)")
             marks = ",".join("?" * len(folded))
             async with self._db.execute(f"SELECT term FROM temp.vocabulary WHERE term IN ({marks})",
                                         list(folded)) as cursor:
