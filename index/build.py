@@ -33,12 +33,13 @@ from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import SourceText, load_corpus
 from .embedding_cache import EmbeddingCache
+from .formats import Place
 from .model import Embedder
 from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store
 from .vectors import VectorIndex, choose_type
 
-FORMAT = 3  # bump when the generation layout changes: forces a rebuild
+FORMAT = 4  # bump when the generation layout changes: forces a rebuild
 CACHE_FILE = "cache.sqlite"  # the embedding cache, in the data folder
 BATCH = 32  # texts per encode call
 
@@ -88,8 +89,10 @@ def _chunk(source: SourceText, config: IndexConfig, embedder: Embedder,
         if pid is None:
             pid, next_id = next_id, next_id + 1
         sentences = chunk.sentences or ((0, len(chunk.text)),)
+        place = source.places[chunk.paragraph - 1] if chunk.paragraph <= len(source.places) else Place()
         passage = Passage(pid, source.id, chunk.paragraph, chunk.window, chunk.text, sentences,
-                          boilerplate=chunk.paragraph in boilerplate)
+                          boilerplate=chunk.paragraph in boilerplate, page=place.page,
+                          on_page=place.on_page, section=place.section)
         out.append((passage, text_hash))
     return out, next_id
 

@@ -1,7 +1,9 @@
 """The corpus folder: documents with their metadata, loaded, checked, and added by upload.
 
-Each document is one ``.txt``, ``.md`` or ``.html`` file; its metadata (title, source, url,
-language, date) sits beside it in a sidecar ``<name>.toml``. A file that cannot be used is skipped
+Each document is one ``.txt``, ``.md``, ``.html``, ``.pdf``, ``.docx`` or ``.odt`` file (``formats``);
+its metadata (title, source, url, language, date, author; for a document added by link also the
+link and its ``etag`` / ``last_modified``) sits beside it in a sidecar ``<name>.toml``, and fills in
+what the file itself does not say. A file that cannot be used is skipped
 with a logged reason, never stopping the load; an upload that cannot be used is rejected with
 ``DocumentError`` and nothing is written.
 """
@@ -12,7 +14,6 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 import stat
 import tempfile
 import tomllib
@@ -21,8 +22,19 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import DocumentError
-from .extract import SUPPORTED_SUFFIXES, extract_text, html_title
-from .language import guess_language
+from .formats import (
+    SUPPORTED_SUFFIXES,
+    Extracted,
+    Limits,
+    Place,
+    Progress,
+    extract,
+    extract_text,
+    unsupported,
+)
+from .formats import cache as extraction_cache
+from .formats.html import html_title
+from .language import document_language
 from .models import Document
 
 __all__ = [
@@ -30,6 +42,7 @@ __all__ = [
     "SourceText",
     "extract_text",
     "html_title",
+    "source_text",
     "load_corpus",
     "load_document",
     "read_metadata",
@@ -38,7 +51,7 @@ __all__ = [
 
 log = logging.getLogger("index.documents")
 
-METADATA_KEYS = ("title", "source", "url", "language", "date")
+METADATA_KEYS = ("title", "source", "url", "language", "date", "author", "link", "etag", "last_modified")
 MAX_TITLE_CHARS = 200
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -55,7 +68,12 @@ class SourceText:
     date: str
     path: str  # file name within the corpus folder
     text: str  # plain text, paragraphs separated by blank lines
-    sha256: str  # hex digest of ``text``
+    sha256: str  # hex digest of ``text`` (and of ``places``, where there are any)
+    kind: str = "text"  # ``formats.KINDS``
+    pages: int = 0
+    places: tuple[Place, ...] = ()  # page and section of each paragraph, () if the format has none
+    author: str = ""
+    link: str = ""  # the address it was fetched from, for a document added by link
 
     def to_document(self, passages: int) -> Document:
         return Document(
@@ -68,6 +86,9 @@ class SourceText:
             path=self.path,
             sha256=self.sha256,
             passages=passages,
+            kind="link" if self.link else self.kind,
+            pages=self.pages,
+            author=self.author,
         )
 
 
@@ -111,27 +132,41 @@ def read_metadata(path: Path) -> dict[str, str]:
     return meta
 
 
-def _source_text(filename: str, data: bytes, meta: dict[str, str]) -> SourceText:
-    suffix = PurePosixPath(filename).suffix.lower()
-    text = extract_text(data, suffix)
-    title = meta.get("title") or (html_title(data) if suffix in (".html", ".htm") else None)
+def digest(text: str, places: tuple[Place, ...]) -> str:
+    """What identifies a document's content: its text, and where each paragraph sits."""
+    h = hashlib.sha256(text.encode("utf-8"))
+    for place in places:
+        h.update(f"\x00{place.page}\x00{place.on_page}\x00{place.section}".encode())
+    return h.hexdigest()
+
+
+def source_text(filename: str, found: Extracted, meta: dict[str, str]) -> SourceText:
+    """The document ``found`` in ``filename``: the sidecar's metadata first, then the file's own."""
+    merged = {**found.meta, **meta}
     return SourceText(
         id=document_id(filename),
-        title=(title or title_from_name(filename))[:MAX_TITLE_CHARS],
-        source=meta.get("source", ""),
-        url=meta.get("url", ""),
-        language=meta.get("language") or guess_language(text, sure=True),
-        date=meta.get("date", ""),
+        title=(merged.get("title") or title_from_name(filename))[:MAX_TITLE_CHARS],
+        source=merged.get("source", ""),
+        url=merged.get("url", "") or meta.get("link", ""),
+        language=meta.get("language") or document_language(found.text),
+        date=merged.get("date", ""),
         path=filename,
-        text=text,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        text=found.text,
+        sha256=digest(found.text, found.places),
+        kind=found.kind,
+        pages=found.pages,
+        places=found.places,
+        author=merged.get("author", ""),
+        link=meta.get("link", ""),
     )
 
 
-def load_document(path: Path) -> SourceText:
-    """Read one corpus file and its sidecar; ``DocumentError`` says why it cannot be used."""
+def load_document(path: Path, limits: Limits | None = None, digests: set[str] | None = None) -> SourceText:
+    """Read one corpus file and its sidecar; ``DocumentError`` says why it cannot be used. A PDF,
+    Word or web page is read through the corpus's extraction cache; ``digests`` collects the keys
+    in use."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        raise DocumentError(f"unsupported file type {path.suffix or '(no extension)'}")
+        raise unsupported(path.suffix.lower())
     try:
         mode = path.stat().st_mode
         if not stat.S_ISREG(mode):
@@ -139,10 +174,18 @@ def load_document(path: Path) -> SourceText:
         data = path.read_bytes()
     except OSError as exc:
         raise DocumentError(f"cannot read file: {exc.strerror or exc}") from None
-    return _source_text(path.name, data, read_metadata(path))
+    meta = read_metadata(path)
+    digest = extraction_cache.key(data)
+    if digests is not None:
+        digests.add(digest)
+    found = extraction_cache.get(path.parent, digest)
+    if found is None:
+        found = extract(data, path.suffix, limits=limits)
+        extraction_cache.put(path.parent, digest, found)
+    return source_text(path.name, found, meta)
 
 
-def load_corpus(folder: Path) -> tuple[list[SourceText], list[tuple[str, str]]]:
+def load_corpus(folder: Path, limits: Limits | None = None) -> tuple[list[SourceText], list[tuple[str, str]]]:
     """All usable documents in ``folder`` (by file name), and ``(file name, reason)`` for the rest."""
     if not folder.is_dir():
         raise DocumentError(f"corpus folder not found: {folder}")
@@ -150,6 +193,7 @@ def load_corpus(folder: Path) -> tuple[list[SourceText], list[tuple[str, str]]]:
     skipped: list[tuple[str, str]] = []
     by_hash: dict[str, str] = {}
     by_id: dict[str, str] = {}
+    digests: set[str] = set()
 
     def skip(name: str, reason: str) -> None:
         log.warning("skipped %s: %s", name, reason)
@@ -160,7 +204,7 @@ def load_corpus(folder: Path) -> tuple[list[SourceText], list[tuple[str, str]]]:
         if name.startswith(".") or path.suffix.lower() == ".toml":
             continue
         try:
-            doc = load_document(path)
+            doc = load_document(path, limits, digests)
         except DocumentError as exc:
             skip(name, str(exc))
             continue
@@ -172,6 +216,7 @@ def load_corpus(folder: Path) -> tuple[list[SourceText], list[tuple[str, str]]]:
             by_id[doc.id] = name
             by_hash[doc.sha256] = doc.id
             documents.append(doc)
+    extraction_cache.prune(folder, digests)
     return documents, skipped
 
 
@@ -198,6 +243,47 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _free_stem(folder: Path, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3`` ... : the first no corpus file uses."""
+    stem, n = wanted, 1
+    while any((folder / f"{stem}{s}").exists() for s in (*SUPPORTED_SUFFIXES, ".toml")):
+        n += 1
+        stem = f"{wanted}-{n}"
+    return stem
+
+
+def store_document(folder: Path, stem: str, suffix: str, data: bytes, doc: SourceText,
+                   extra: dict[str, str] | None = None, *, replace: bool = False) -> Path:
+    """Write ``data`` as ``<stem><suffix>`` with its sidecar (the metadata of ``doc`` and ``extra``)
+    into ``folder``, each file atomically. Unless ``replace``, a duplicate of a corpus document's
+    text is refused and a taken name gets a number. ``DocumentError`` if it cannot be written."""
+    if not replace and folder.is_dir():
+        for existing in load_corpus(folder)[0]:
+            if existing.sha256 == doc.sha256:
+                raise DocumentError(f"duplicate of {existing.id} ({existing.title})")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{stem if replace else _free_stem(folder, stem)}{suffix}"
+    fields = {"title": doc.title, "source": doc.source, "url": doc.url, "language": doc.language,
+              "date": doc.date, "author": doc.author, **(extra or {})}
+    sidecar = "".join(f"{key} = {_toml_string(value)}\n" for key, value in fields.items() if value)
+    try:
+        _write_atomic(target.with_suffix(".toml"), sidecar.encode("utf-8"))
+        try:
+            _write_atomic(target, data)
+        except BaseException:
+            if not replace:
+                target.with_suffix(".toml").unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise DocumentError(f"cannot save the file: {exc.strerror or exc}") from None
+    extraction_cache.put(folder, extraction_cache.key(data), _extracted(doc))
+    return target
+
+
+def _extracted(doc: SourceText) -> Extracted:
+    return Extracted(doc.text, doc.kind, doc.places, doc.pages)
+
+
 def store_upload(
     folder: Path,
     filename: str,
@@ -207,42 +293,26 @@ def store_upload(
     url: str | None,
     max_bytes: int,
     source: str | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
 ) -> Path:
-    """Check an uploaded file and save it (with its sidecar) in ``folder`` under a generated name.
-
-    Raises ``DocumentError`` with the reason when it is rejected; nothing is written then.
+    """Check an uploaded file and save it (with its sidecar) in ``folder``, named after the
+    uploaded file (``Jahresbericht 2025.pdf`` -> ``jahresbericht-2025.pdf``; a taken name gets a
+    number). Raises ``DocumentError`` with the reason when it is rejected; nothing is written then.
     """
     if len(data) > max_bytes:
         raise DocumentError(f"too large: {len(data)} bytes, limit {max_bytes}")
     original = PurePosixPath(filename.replace("\\", "/")).name
     suffix = PurePosixPath(original).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        shown = suffix or "(no extension)"
-        raise DocumentError(f"unsupported file type {shown}: use {', '.join(SUPPORTED_SUFFIXES)}")
+        raise unsupported(suffix)
     link = _clean_field(url or "")
     if link and not re.match(r"https?://\S+$", link):
         raise DocumentError(f"the link must start with http:// or https://, got {link[:100]!r}")
     meta = {"title": _clean_field(title or ""), "url": link, "source": _clean_field(source or "")}
-    doc = _source_text(original, data, {k: v for k, v in meta.items() if v})
-    if folder.is_dir():
-        for existing in load_corpus(folder)[0]:
-            if existing.sha256 == doc.sha256:
-                raise DocumentError(f"duplicate of {existing.id} ({existing.title})")
-    stem = f"{_slug(meta['title'] or PurePosixPath(original).stem) or 'document'}-{doc.sha256[:8]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    while any((folder / f"{stem}{s}").exists() for s in SUPPORTED_SUFFIXES):
-        stem = f"{stem}-{secrets.token_hex(2)}"
-    target = folder / f"{stem}{suffix}"
-    sidecar_fields = {"title": doc.title, "source": doc.source, "url": doc.url, "language": doc.language}
-    sidecar = "".join(f"{key} = {_toml_string(value)}\n" for key, value in sidecar_fields.items())
-    try:
-        _write_atomic(target.with_suffix(".toml"), sidecar.encode("utf-8"))
-        try:
-            _write_atomic(target, data)
-        except BaseException:
-            target.with_suffix(".toml").unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise DocumentError(f"cannot save the file: {exc.strerror or exc}") from None
+    found = extract(data, suffix, limits=limits, progress=progress)
+    doc = source_text(original, found, {k: v for k, v in meta.items() if v})
+    stem = _slug(PurePosixPath(original).stem) or _slug(doc.title) or "document"
+    target = store_document(folder, stem, suffix, data, doc)
     log.info("stored upload %r as %s", original, target.name)
     return target

@@ -236,7 +236,8 @@ class Engine:
             if found is not None:
                 first = found.sentences[0] if found.sentences else (0, len(found.text))
                 hits.append(Hit(found.id, found.doc_id, document.title, document.source, document.url,
-                                found.paragraph, found.text, 1.0, first if paragraph == 1 else (0, 0)))
+                                found.paragraph, found.text, 1.0, first if paragraph == 1 else (0, 0),
+                                found.page, found.on_page, found.section))
         return tuple(hits)
 
     async def rebuild(self, *, progress: bool = False) -> BuildReport:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 import Stemmer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 STEMMERS = {"de": "german", "en": "english"}
+SURE_CHARS = 200  # below this, a document's language is guessed from its stopwords
+SURE_PROBABILITY = 0.8
 
 STOPWORDS: dict[str, frozenset[str]] = {
     "de": frozenset(
@@ -79,6 +82,23 @@ def guess_language(text: str, *, sure: bool = False) -> str:
     if best == other or (sure and (best < 3 or best <= 2 * other)):
         return ""
     return "de" if de > en else "en"
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # a second to load: only when needed
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def document_language(text: str) -> str:
+    """The ISO 639-1 code of a document's language (py3langid, 97 languages), ``""`` if unsure.
+    Short texts, where character statistics mislead, go by the stopword vote instead."""
+    sample = text[:20_000]
+    if len(sample) < SURE_CHARS:
+        return guess_language(sample, sure=True)
+    code, probability = _identifier().classify(sample)
+    return str(code) if probability >= SURE_PROBABILITY and len(code) == 2 else ""
 
 
 def match_expression(text: str, language: str) -> str | None:

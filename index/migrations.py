@@ -72,7 +72,20 @@ def m002_boilerplate_flag() -> str:
     return "ALTER TABLE passages ADD COLUMN boilerplate INTEGER NOT NULL DEFAULT 0;"
 
 
-GENERATION: tuple[Migration, ...] = (m001_documents_passages_keywords, m002_boilerplate_flag)
+def m003_pages_and_sections() -> str:
+    return """
+    ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+    ALTER TABLE documents ADD COLUMN pages INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN author TEXT NOT NULL DEFAULT '';
+    ALTER TABLE passages ADD COLUMN page INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passages ADD COLUMN on_page INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE passages ADD COLUMN section TEXT NOT NULL DEFAULT '';
+    """
+
+
+GENERATION: tuple[Migration, ...] = (
+    m001_documents_passages_keywords, m002_boilerplate_flag, m003_pages_and_sections,
+)
 CACHE: tuple[Migration, ...] = (m001_embedding_cache,)
 
 

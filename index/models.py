@@ -18,6 +18,9 @@ class Document:
     path: str  # file name inside the corpus folder
     sha256: str  # hash of the file's extracted text
     passages: int = 0
+    kind: str = "text"  # text | markdown | html | pdf | docx | odt | link (fetched from ``url``)
+    pages: int = 0  # pages of a PDF, else 0
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,9 @@ class Passage:
     # (start, end) character offsets of each sentence within ``text``
     sentences: tuple[tuple[int, int], ...]
     boilerplate: bool = False  # publisher / distributor boilerplate (``boilerplate.py``), not content
+    page: int = 0  # page of a PDF, else 0
+    on_page: int = 0  # paragraph number on that page
+    section: str = ""  # the heading the paragraph is under, "" if none
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ class Hit:
     text: str
     score: float  # calibrated relevance in [0, 1] (``ranking.calibrate``)
     highlight: tuple[int, int]  # (start, end) of the best sentence within ``text``
+    page: int = 0  # page of a PDF, else 0
+    on_page: int = 0  # paragraph number on that page
+    section: str = ""  # heading the passage is under
 
     @property
     def sentence(self) -> str:

@@ -162,5 +162,5 @@ def hit(ranked: Ranked, passage: Passage, document: Document) -> Hit:
     return Hit(
         passage_id=passage.id, doc_id=passage.doc_id, title=document.title, source=document.source,
         url=document.url, paragraph=passage.paragraph, text=passage.text, score=ranked.score,
-        highlight=highlight,
+        highlight=highlight, page=passage.page, on_page=passage.on_page, section=passage.section,
     )

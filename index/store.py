@@ -22,7 +22,8 @@ from .models import Document, Passage
 
 log = logging.getLogger(__name__)
 
-_PASSAGE_COLUMNS = "id, doc_id, paragraph, window_no, text, sentences, boilerplate"
+_PASSAGE_COLUMNS = "id, doc_id, paragraph, window_no, text, sentences, boilerplate, page, on_page, section"
+_TEXT_HASH = 10  # position of text_sha256 after _PASSAGE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -42,18 +43,20 @@ def write_store(path: Path, documents: Sequence[Document], records: Iterable[Pas
         migrations.migrate(conn, migrations.GENERATION)
         with conn:
             conn.executemany(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (d.id, i, d.title, d.source, d.url, d.language, d.date, d.path, d.sha256, d.passages)
+                    (d.id, i, d.title, d.source, d.url, d.language, d.date, d.path, d.sha256, d.passages,
+                     d.kind, d.pages, d.author)
                     for i, d in enumerate(documents)
                 ],
             )
             for r in records:
                 p = r.passage
                 conn.execute(
-                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (p.id, p.doc_id, p.paragraph, p.window, p.text, r.text_sha256,
-                     json.dumps(p.sentences), r.sentence_row, len(p.sentences), int(p.boilerplate)),
+                     json.dumps(p.sentences), r.sentence_row, len(p.sentences), int(p.boilerplate),
+                     p.page, p.on_page, p.section),
                 )
                 conn.execute(
                     "INSERT INTO passage_keywords (rowid, stemmed) VALUES (?, ?)",
@@ -75,13 +78,14 @@ def _passage(row: Sequence) -> Passage:
     return Passage(
         id=row[0], doc_id=row[1], paragraph=row[2], window=row[3], text=row[4],
         sentences=tuple((int(s), int(e)) for s, e in json.loads(row[5])), boilerplate=bool(row[6]),
+        page=row[7], on_page=row[8], section=row[9],
     )
 
 
 def _document(row: Sequence) -> Document:
     return Document(
         id=row[0], title=row[1], source=row[2], url=row[3], language=row[4], date=row[5],
-        path=row[6], sha256=row[7], passages=row[8],
+        path=row[6], sha256=row[7], passages=row[8], kind=row[9], pages=row[10], author=row[11],
     )
 
 
@@ -139,7 +143,7 @@ class Store:
         return int(row[0]) if row else 0
 
     async def documents(self) -> list[Document]:
-        sql = ("SELECT id, title, source, url, language, date, path, sha256, passages "
+        sql = ("SELECT id, title, source, url, language, date, path, sha256, passages, kind, pages, author "
                "FROM documents ORDER BY position")
         async with self._db.execute(sql) as cursor:
             return [_document(row) async for row in cursor]
@@ -175,7 +179,7 @@ class Store:
         found: dict[str, list[tuple[Passage, str]]] = {}
         async with self._db.execute(sql, (json.dumps(list(doc_ids)),)) as cursor:
             async for row in cursor:
-                found.setdefault(row[1], []).append((_passage(row), row[7]))
+                found.setdefault(row[1], []).append((_passage(row), row[_TEXT_HASH]))
         return found
 
     async def layout(self) -> np.ndarray:

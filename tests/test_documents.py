@@ -58,9 +58,25 @@ def test_extract_text_rejects_non_text_with_reason(data: bytes, reason: str) -> 
         extract_text(data, ".txt")
 
 
-def test_extract_text_rejects_unsupported_suffix() -> None:
-    with pytest.raises(DocumentError, match=r"unsupported file type \.pdf"):
+@pytest.mark.parametrize(
+    ("suffix", "reason"),
+    [
+        (".exe", r"unsupported file type \.exe: use \.txt"),
+        ("", r"unsupported file type \(no extension\)"),
+        (".docm", "macro-enabled Word files are refused"),
+        (".doc", "old Word format"),
+    ],
+)
+def test_extract_text_rejects_unsupported_suffix(suffix: str, reason: str) -> None:
+    with pytest.raises(DocumentError, match=reason):
+        extract_text(b"hello", suffix)
+
+
+def test_a_file_whose_content_is_not_its_type_is_refused() -> None:
+    with pytest.raises(DocumentError, match="not a PDF file"):
         extract_text(b"hello", ".pdf")
+    with pytest.raises(DocumentError, match="not a Word file"):
+        extract_text(b"hello", ".docx")
 
 
 def test_extract_text_normalizes_bom_line_endings_and_controls() -> None:
@@ -146,7 +162,7 @@ def test_bundled_story_loads_with_metadata() -> None:
 
 def test_metadata_ignores_unknown_keys_and_stringifies_dates(tmp_path: Path) -> None:
     doc = write(tmp_path, "a.txt", "Text")
-    write(tmp_path, "a.toml", 'title = " Ein  Titel "\ndate = 2024-09-05\nlanguage = "DE"\nauthor = "x"\n')
+    write(tmp_path, "a.toml", 'title = " Ein  Titel "\ndate = 2024-09-05\nlanguage = "DE"\ncolour = "x"\n')
     assert read_metadata(doc) == {"title": "Ein Titel", "date": "2024-09-05", "language": "de"}
     assert read_metadata(write(tmp_path, "b.txt", "Text")) == {}
 
@@ -181,7 +197,7 @@ def test_load_corpus_skips_bad_files_with_logged_reasons(
     write(tmp_path, "d.txt", b"")
     write(tmp_path, "e.txt", b"\x00\x01binary")
     write(tmp_path, "f.txt", b"caf\xe9")
-    write(tmp_path, "g.pdf", b"%PDF-1.4")
+    write(tmp_path, "g.exe", b"MZ binary")
     write(tmp_path, "h.txt", "Fine text.")
     write(tmp_path, "h.toml", "title = ")
     write(tmp_path, ".hidden.txt", "never read")
@@ -196,7 +212,7 @@ def test_load_corpus_skips_bad_files_with_logged_reasons(
     assert "empty" in reasons["d.txt"]
     assert "binary" in reasons["e.txt"]
     assert "invalid UTF-8 at byte 3" in reasons["f.txt"]
-    assert "unsupported file type .pdf" in reasons["g.pdf"]
+    assert "unsupported file type .exe" in reasons["g.exe"]
     assert "h.toml" in reasons["h.txt"]
     assert "cannot read" in reasons["i.txt"]
     assert "whitespace" in reasons["z.txt"]
@@ -220,10 +236,10 @@ def test_upload_is_stored_with_sidecar_and_loads(tmp_path: Path) -> None:
     path = upload(tmp_path, "notes.md", b"# Notes\n\nDer Text.", title='Mein "Bericht" \\ 2024',
                   url="https://example.com/x")  # fmt: skip
     assert path.parent == tmp_path and path.suffix == ".md"
-    assert path.name.startswith("mein-bericht-2024-")
+    assert path.name == "notes.md"  # the id follows the uploaded file's name
     meta = tomllib.loads(path.with_suffix(".toml").read_text("utf-8"))
     assert meta["title"] == 'Mein "Bericht" \\ 2024' and meta["url"] == "https://example.com/x"
-    assert meta["source"] == ""
+    assert "source" not in meta
     doc = load_document(path)
     assert (doc.title, doc.text) == ('Mein "Bericht" \\ 2024', "Notes\n\nDer Text.")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
@@ -233,10 +249,10 @@ def test_upload_with_traversal_name_stays_in_folder(tmp_path: Path) -> None:
     folder = tmp_path / "corpus"
     path = upload(folder, "../../etc/passwd.txt", b"root text")
     assert path.resolve().parent == folder.resolve()
-    assert path.name.startswith("passwd-")
+    assert path.name == "passwd.txt"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]
     windows = upload(folder, "..\\..\\evil name.txt", b"other text")
-    assert windows.resolve().parent == folder.resolve() and windows.name.startswith("evil-name-")
+    assert windows.resolve().parent == folder.resolve() and windows.name == "evil-name.txt"
 
 
 def test_upload_html_with_script_keeps_no_script_text(tmp_path: Path) -> None:
@@ -249,7 +265,9 @@ def test_upload_html_with_script_keeps_no_script_text(tmp_path: Path) -> None:
     ("name", "data", "kwargs", "reason"),
     [
         ("big.txt", b"x" * 101, {"max_bytes": 100}, "too large: 101 bytes, limit 100"),
-        ("doc.pdf", b"%PDF-1.4", {}, r"unsupported file type \.pdf"),
+        ("doc.pdf", b"%PDF-1.4", {}, r"damaged PDF"),
+        ("doc.exe", b"MZ", {}, r"unsupported file type \.exe"),
+        ("macro.docm", b"PK\x03\x04", {}, r"macro-enabled"),
         ("noext", b"text", {}, "unsupported file type"),
         ("fake.txt", b"PK\x03\x04" + bytes(50), {}, "zip"),
         ("fake.txt", b"\x00\x01\x02", {}, "binary"),
@@ -284,4 +302,4 @@ def test_uploads_with_same_title_get_distinct_names(tmp_path: Path) -> None:
 
 
 def test_supported_suffixes() -> None:
-    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".html", ".htm")
+    assert SUPPORTED_SUFFIXES == (".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".odt")

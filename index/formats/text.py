@@ -1,10 +1,8 @@
-"""Plain text out of a document's bytes: checks that it is text, then extracts paragraphs.
+"""Text files: the check that bytes are UTF-8 text, paragraphs, and Markdown without its markup.
 
-The result is always the same shape: paragraphs separated by one blank line, whitespace inside a
-paragraph collapsed to single spaces, Unicode NFC. ``.txt`` is taken as it is, ``.md`` loses its
-markup, ``.html`` goes through a real parser (BeautifulSoup, ``html.parser``) with scripts and
-styles dropped and block elements turned into paragraph breaks. Anything that is not UTF-8 text
-raises ``DocumentError`` with the reason.
+``decode`` refuses binary data (naming what it looks like), invalid UTF-8 and control-character
+noise; ``paragraphs`` gives the one shape every format ends in: paragraphs separated by one blank
+line, whitespace inside a paragraph collapsed, Unicode NFC.
 """
 
 from __future__ import annotations
@@ -12,11 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bs4 import BeautifulSoup, CData, NavigableString, Tag
-
-from .errors import DocumentError
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+from ..errors import DocumentError
 
 # leading bytes of common binary formats -> what they are
 MAGIC = (
@@ -41,12 +35,6 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v\u00a0]*\n")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
-DROPPED_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "object")
-BLOCK_TAGS = (
-    "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "br",
-    "tr", "table", "blockquote", "pre", "section", "article", "header", "footer", "aside",
-    "nav", "main", "figure", "figcaption", "hr", "address", "details", "summary",
-)  # fmt: skip
 
 
 def decode(data: bytes) -> str:
@@ -78,41 +66,6 @@ def paragraphs(text: str) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-class _Break(NavigableString):
-    """A paragraph break inserted where a block element starts or ends."""
-
-
-def _html_text(source: str) -> str:
-    soup = BeautifulSoup(source, "html.parser")
-    for tag in soup.find_all(DROPPED_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_before(_Break(""))
-        tag.append(_Break(""))
-    in_pre = {id(node) for pre in soup.find_all("pre") for node in pre.find_all(string=True)}
-    parts: list[str] = []
-    for node in soup.descendants:
-        if isinstance(node, _Break):
-            parts.append("\n\n")
-        elif type(node) in (NavigableString, CData):
-            text = str(node)
-            parts.append(text.replace("\n", "\n\n") if id(node) in in_pre else _SPACES.sub(" ", text))
-    return "".join(parts)
-
-
-def html_title(data: bytes) -> str | None:
-    """The page's ``og:title`` or ``<title>``, if it has one."""
-    soup = BeautifulSoup(data.decode("utf-8", errors="replace"), "html.parser")
-    meta = soup.find("meta", attrs={"property": "og:title"})
-    candidates = [meta.get("content") if isinstance(meta, Tag) else None]
-    if soup.title is not None:
-        candidates.append(soup.title.get_text())
-    for candidate in candidates:
-        if isinstance(candidate, str) and _SPACES.sub(" ", candidate).strip():
-            return _SPACES.sub(" ", candidate).strip()
-    return None
-
-
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)(?:\s+#+)?\s*$")
 _RULE = re.compile(r"^\s{0,3}(?:(?:[-*_]\s*){3,}|=+)\s*$")
@@ -132,7 +85,7 @@ _INLINE = (
 )
 
 
-def _markdown_text(source: str) -> str:
+def markdown_text(source: str) -> str:
     lines: list[str] = []
     in_code = False
     for line in source.split("\n"):
@@ -155,22 +108,3 @@ def _markdown_text(source: str) -> str:
             line = pattern.sub(replacement, line)
         lines.append(line)
     return "\n".join(lines)
-
-
-def extract_text(data: bytes, suffix: str) -> str:
-    """The document's plain text, paragraphs separated by blank lines; ``DocumentError`` if none."""
-    suffix = suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        shown = suffix or "(no extension)"
-        raise DocumentError(f"unsupported file type {shown}: use {', '.join(SUPPORTED_SUFFIXES)}")
-    source = decode(data)
-    if not source.strip():
-        raise DocumentError("no text: the file holds only whitespace")
-    if suffix in (".html", ".htm"):
-        source = _html_text(source)
-    elif suffix == ".md":
-        source = _markdown_text(source)
-    text = paragraphs(source)
-    if not text:
-        raise DocumentError("no text: nothing readable left after removing the markup")
-    return text
