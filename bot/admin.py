@@ -1,32 +1,38 @@
-"""What only admins may do: ``/reload``, documents sent as files, ``/remove <id>`` with its confirm
-button, and ``/stats``. Admins are numeric Telegram user ids from the settings, never usernames.
+"""What only admins may do: ``/reload``, documents sent as files, links (``/add <url>`` or a
+message that is just a link), ``/remove <id>`` and the remove buttons of ``/sources`` with their
+confirm button, and ``/stats``. Admins are numeric Telegram user ids from the settings, never
+usernames.
 
 ``admin_only`` guards each handler: anyone else gets a refusal and the attempt is logged with the
 user id. An upload's size is checked from Telegram's ``file_size`` before anything is downloaded,
-and again after; the index checks the content (type, UTF-8, text) and stores the file under a safe
-generated name, indexing it before it is served. Every refusal names its reason.
+and again after; the index checks the content (type, text, zip bombs, macros) and fetches links
+from public addresses only (``index/fetch.py``), indexing a document before it is served. Long
+work edits one status message as it goes (``progress.py``). Every refusal names its reason.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
 
-from index import BuildError, BuildInProgress, DocumentError, UnknownDocument
+from index import BuildError, BuildInProgress, BuildReport, Document, DocumentError, UnknownDocument
 
 from . import i18n, render
-from .callbacks import CancelRemove, ConfirmRemove, confirm_keyboard
+from .callbacks import AskRemove, CancelRemove, ConfirmRemove, confirm_keyboard
 from .context import BotContext, language_of, reply
-from .handlers import cannot_do
+from .handlers import cannot_do, question
+from .progress import Status
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 MAX_CAPTION_FIELD = 300
+LINK_ONLY = re.compile(r"^\s*(https?://\S+)\s*$", re.IGNORECASE)  # a message that is only a link
 
 
 async def refuse(update: Update, context: BotContext, command: str) -> None:
@@ -72,28 +78,39 @@ async def reload(update: Update, context: BotContext) -> None:
     if context.engine.rebuilding:
         await say(update, context, "reload_running")
         return
-    await say(update, context, "reload_started")
+    status = await _status(update, context, "reload_started")
     try:
-        report = await context.engine.rebuild()
+        report = await context.engine.reload(on_progress=status)
     except BuildInProgress:
+        await status.finish(render.plain_blocks(i18n.text(language_of(update), "reload_running")))
         await say(update, context, "reload_running")
         return
     except BuildError as exc:
         log.warning("reload failed, the previous index keeps serving: %s", exc)
-        await say(update, context, "reload_failed", reason=str(exc))
+        text = i18n.text(language_of(update), "reload_failed", reason=str(exc))
+        await status.finish(render.plain_blocks(text))
         return
     log.info("reloaded: %s documents, %s passages in %.1f s",
              report.documents, report.passages, report.seconds)
-    await reply(update, context, render.reload_blocks(report, language_of(update)))
+    await status.finish(render.reload_blocks(report, language_of(update)))
+
+
+async def _status(update: Update, context: BotContext, key: str, **values: object) -> Status:
+    """A new status message saying ``key``, to be edited as the work proceeds."""
+    lang = language_of(update)
+    sent: list = []
+    await reply(update, context, render.plain_blocks(i18n.text(lang, key, **values)), sent=sent)
+    return Status(sent[-1], lang, context.settings.progress_seconds)
 
 
 def parse_caption(caption: str | None) -> tuple[str | None, str | None]:
-    """``"Title | https://link"`` -> (title, link); either part may be missing."""
+    """``"Title | https://link"`` or ``"Title https://link"`` -> (title, link); either may be missing."""
     if not caption or not caption.strip():
         return None, None
-    title, _, link = caption.partition("|")
-    if not link.strip() and title.strip().lower().startswith(("http://", "https://")):
-        title, link = "", title
+    title, bar, link = caption.partition("|")
+    if not bar:  # "Title https://link": the link is the last word
+        found = re.fullmatch(r"(.*?)\s*(https?://\S+)\s*", caption, re.IGNORECASE | re.DOTALL)
+        title, link = (found.group(1), found.group(2)) if found else (caption, "")
     return (title.strip()[:MAX_CAPTION_FIELD] or None), (link.strip()[:MAX_CAPTION_FIELD] or None)
 
 
@@ -113,18 +130,59 @@ async def upload(update: Update, context: BotContext) -> None:
         await say(update, context, "upload_too_large", name=name, size=len(data), limit=limit)
         return
     title, link = parse_caption(message.caption)
+    status = await _status(update, context, "upload_working", name=name)
     try:
-        added, report = await context.engine.add_document(name, data, title=title, url=link)
+        added, report = await context.engine.add_document(name, data, title=title, url=link,
+                                                          on_progress=status)
     except BuildInProgress:
-        await say(update, context, "reload_running")
+        await status.finish(render.plain_blocks(i18n.text(language_of(update), "reload_running")))
         return
     except (DocumentError, BuildError) as exc:
         log.info("upload %r from admin %s rejected: %s", name, _user_id(update), exc)
-        await say(update, context, "upload_rejected", name=name, reason=str(exc))
+        text = i18n.text(language_of(update), "upload_rejected", name=name, reason=str(exc))
+        await status.finish(render.plain_blocks(text))
         return
+    await _added(update, status, added, report)
+
+
+async def _added(update: Update, status: Status, added: Document, report: BuildReport) -> None:
     log.info("admin %s added document %s (%d passages)", _user_id(update), added.id, added.passages)
-    await say(update, context, "upload_added", title=added.title, doc_id=added.id, passages=added.passages,
-              documents=report.documents)
+    await status.finish(render.added_blocks(added, report, language_of(update)))
+
+
+@admin_only("add")
+async def add(update: Update, context: BotContext) -> None:
+    """``/add <url>``: fetch a web page or document and add it."""
+    args = context.args or []
+    if len(args) != 1:
+        await say(update, context, "add_usage")
+        return
+    await _add_link(update, context, args[0][:2000])
+
+
+async def link_message(update: Update, context: BotContext) -> None:
+    """A private message that is only a link: an admin adds it, anyone else asks about it."""
+    message = update.effective_message
+    found = LINK_ONLY.match(message.text or "") if message else None
+    if found is None or not context.is_admin(update.effective_user):
+        await question(update, context)
+        return
+    await _add_link(update, context, found.group(1)[:2000])
+
+
+async def _add_link(update: Update, context: BotContext, url: str) -> None:
+    status = await _status(update, context, "link_working", url=url[:200])
+    try:
+        added, report = await context.engine.add_link(url, on_progress=status)
+    except BuildInProgress:
+        await status.finish(render.plain_blocks(i18n.text(language_of(update), "reload_running")))
+        return
+    except (DocumentError, BuildError) as exc:
+        log.info("link %r from admin %s refused: %s", url[:200], _user_id(update), exc)
+        text = i18n.text(language_of(update), "link_rejected", url=url[:200], reason=str(exc))
+        await status.finish(render.plain_blocks(text))
+        return
+    await _added(update, status, added, report)
 
 
 @admin_only("remove")
@@ -141,10 +199,34 @@ async def remove(update: Update, context: BotContext) -> None:
     if found is None:
         await say(update, context, "remove_unknown", doc_id=doc_id)
         return
+    await _confirm(update, context, user.id, found)
+
+
+async def _confirm(update: Update, context: BotContext, admin_id: int, found: Document) -> None:
     lang = language_of(update)
     text = i18n.text(lang, "remove_confirm", title=found.title, doc_id=found.id, passages=found.passages)
-    token = context.removals.issue(user.id, found.id)
+    token = context.removals.issue(admin_id, found.id)
     await reply(update, context, render.plain_blocks(text), confirm_keyboard(lang, token))
+
+
+async def ask_remove_button(update: Update, context: BotContext, data: AskRemove) -> None:
+    """A remove button of ``/sources``: ask the admin who was shown it to confirm."""
+    query = update.callback_query
+    if query is None:
+        return
+    user, lang = query.from_user, language_of(update)
+    pending = context.removals.peek(data.token)
+    if pending is None or not context.is_admin(user) or pending.admin_id != user.id:
+        log.warning("%s remove button from user %s", "expired" if pending is None else "refused", user.id)
+        await query.answer(i18n.text(lang, "expired" if pending is None else "remove_not_yours"),
+                           show_alert=pending is not None)
+        return
+    await query.answer()
+    found = next((d for d in await context.engine.documents() if d.id == pending.doc_id), None)
+    if found is None:
+        await say(update, context, "remove_unknown", doc_id=pending.doc_id)
+        return
+    await _confirm(update, context, user.id, found)
 
 
 async def remove_button(update: Update, context: BotContext, data: ConfirmRemove | CancelRemove) -> None:

@@ -1,9 +1,10 @@
 """The one callback router: every button press of the bot arrives here.
 
-The buttons under an answer (more passages, the passage's context, 👍 / 👎) and the confirm /
-cancel buttons of ``/remove``. The data is parsed by ``bot.callbacks`` and checked against the query
-log and the index; the callback query is always answered: stale or forged data gets "this answer has
-expired" instead of an error. Follow-ups are sent as new messages so the first answer stays.
+The buttons under an answer (more passages, the passage's context, 👍 / 👎), the remove buttons
+of ``/sources`` and the confirm / cancel buttons of ``/remove``. The data is parsed by
+``bot.callbacks`` and checked against the query log and the index; the callback query is always
+answered: stale or forged data gets "this answer has expired" instead of an error. Follow-ups are
+sent as new messages so the first answer stays.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from telegram import Update
 
 from . import admin, callbacks, i18n, render
-from .callbacks import CancelRemove, ConfirmRemove, More, ShowContext, Vote
+from .callbacks import AskRemove, CancelRemove, ConfirmRemove, More, ShowContext, Vote
 from .context import BotContext, language_of, reply
 from .querylog import LoggedQuestion
 
@@ -30,6 +31,9 @@ async def on_button(update: Update, context: BotContext) -> None:
     data = callbacks.parse(query.data)
     if isinstance(data, ConfirmRemove | CancelRemove):
         await admin.remove_button(update, context, data)
+        return
+    if isinstance(data, AskRemove):
+        await admin.ask_remove_button(update, context, data)
         return
     logged = await context.querylog.question(data.query_id) if data is not None else None
     if data is None or logged is None or query.message is None:

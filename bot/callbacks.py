@@ -12,6 +12,7 @@ Format: ``<version>:<kind>:<fields>``, all fields decimal integers or a URL-safe
     1:f:<query id>:<+1|-1>        feedback on the answer to a question
     1:rm:<token>                  confirm removing a document (token bound to admin and document)
     1:rx:<token>                  cancel removing a document
+    1:ra:<token>                  a remove button of /sources: ask to confirm (token as for rm)
 """
 
 from __future__ import annotations
@@ -62,7 +63,12 @@ class CancelRemove:
     token: str
 
 
-Callback = More | ShowContext | Vote | ConfirmRemove | CancelRemove
+@dataclass(frozen=True)
+class AskRemove:
+    token: str
+
+
+Callback = More | ShowContext | Vote | ConfirmRemove | CancelRemove | AskRemove
 
 
 def _encode(*fields: object) -> str:
@@ -92,6 +98,10 @@ def confirm_remove(token: str) -> str:
 
 def cancel_remove(token: str) -> str:
     return _encode("rx", token)
+
+
+def ask_remove(token: str) -> str:
+    return _encode("ra", token)
 
 
 def _int(text: str, limit: int = MAX_ID) -> int | None:
@@ -139,7 +149,9 @@ def _parse_vote(fields: list[str]) -> Callback | None:
     return Vote(query_id, 1 if fields[1] == "+1" else -1) if query_id else None
 
 
-def _parse_token(cls: type[ConfirmRemove] | type[CancelRemove]) -> Callable[[list[str]], Callback | None]:
+def _parse_token(
+    cls: type[ConfirmRemove] | type[CancelRemove] | type[AskRemove],
+) -> Callable[[list[str]], Callback | None]:
     def parse_token(fields: list[str]) -> Callback | None:
         if len(fields) != 1 or not _TOKEN.fullmatch(fields[0]):
             return None
@@ -154,6 +166,7 @@ _PARSERS: dict[str, Callable[[list[str]], Callback | None]] = {
     "f": _parse_vote,
     "rm": _parse_token(ConfirmRemove),
     "rx": _parse_token(CancelRemove),
+    "ra": _parse_token(AskRemove),
 }
 
 
@@ -194,3 +207,14 @@ def confirm_keyboard(lang: str, token: str) -> InlineKeyboardMarkup:
         InlineKeyboardButton(i18n.text(lang, "btn_confirm"), callback_data=confirm_remove(token)),
         InlineKeyboardButton(i18n.text(lang, "btn_cancel"), callback_data=cancel_remove(token)),
     ]])
+
+
+def sources_keyboard(lang: str, removable: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """One remove button per ``(title, token)`` under ``/sources`` (shown to admins only)."""
+    if not removable:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(i18n.text(lang, "btn_remove", title=title[:40]),
+                              callback_data=ask_remove(token))]
+        for title, token in removable
+    ])

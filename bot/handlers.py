@@ -16,10 +16,12 @@ from telegram.error import TelegramError
 from index import Answer
 
 from . import callbacks, i18n, render
+from .callbacks import sources_keyboard
 from .context import BotContext, language_of, reply
 from .delivery import FAILED
 
 log = logging.getLogger(__name__)
+MAX_REMOVE_BUTTONS = 50  # /sources shows a remove button for at most this many documents
 
 
 async def start(update: Update, context: BotContext) -> None:
@@ -35,9 +37,13 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def sources(update: Update, context: BotContext) -> None:
-    """List the documents in the index with title, source and link."""
-    documents = await context.engine.documents()
-    await reply(update, context, render.sources_blocks(documents, language_of(update)))
+    """List the documents in the index (type, pages, language, link); admins get remove buttons."""
+    documents, user, lang = await context.engine.documents(), update.effective_user, language_of(update)
+    removable = []
+    if user is not None and context.is_admin(user) and update.effective_chat is not None \
+            and update.effective_chat.type == "private":
+        removable = [(d.title, context.removals.issue(user.id, d.id)) for d in documents[:MAX_REMOVE_BUTTONS]]
+    await reply(update, context, render.sources_blocks(documents, lang), sources_keyboard(lang, removable))
 
 
 async def question(update: Update, context: BotContext) -> None:

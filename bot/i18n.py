@@ -100,8 +100,23 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_remove": "remove a document: /remove <id>",
         "cmd_stats": "usage statistics",
         "admin_upload_hint": (
-            "Send a .txt, .md or .html file to add it (caption: “Title | https://link”, optional)."
+            "Send a PDF, Word (.docx, .odt), web page (.html), .txt or .md file to add it (caption: "
+            "“Title | https://link”, optional), or a link (/add <url>, or just the link)."
         ),
+        "cmd_add": "add a web page or document by its link: /add <url>",
+        "add_usage": "Usage: /add <https://link>, or send just the link.",
+        "upload_working": "Reading {name}…",
+        "link_working": "Fetching {url}…",
+        "link_rejected": "I could not add {url}: {reason}",
+        "progress_reading": "Reading page {done}/{total}…",
+        "progress_embedding": "Embedding {done}/{total} passages and sentences…",
+        "reload_links": "Links fetched again: {unchanged} unchanged, {updated} updated, {failed} failed.",
+        "reload_link_failed": "{doc_id} kept its old text: {reason}",
+        "page_paragraph": "page {page}, paragraph {number}",
+        "pages": "{count} pages",
+        "btn_remove": "🗑 Remove {title}",
+        "kind_text": "text", "kind_markdown": "Markdown", "kind_html": "web page", "kind_pdf": "PDF",
+        "kind_docx": "Word", "kind_odt": "OpenDocument", "kind_link": "link",
         "stats_header": "Usage",
         "stats_questions": "Questions: {today} today (UTC), {week} in the last 7 days",
         "stats_users": "Distinct users (7 days): {users}",
@@ -211,9 +226,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "cmd_remove": "ein Dokument entfernen: /remove <ID>",
         "cmd_stats": "Nutzungsstatistik",
         "admin_upload_hint": (
-            "Schick eine .txt-, .md- oder .html-Datei, um sie aufzunehmen "
-            "(Bildunterschrift: „Titel | https://link“, optional)."
+            "Schick eine PDF-, Word- (.docx, .odt), Webseiten- (.html), .txt- oder .md-Datei, um sie "
+            "aufzunehmen (Bildunterschrift: „Titel | https://link“, optional), oder einen Link "
+            "(/add <url> oder nur den Link)."
         ),
+        "cmd_add": "eine Webseite oder ein Dokument per Link aufnehmen: /add <url>",
+        "add_usage": "So geht's: /add <https://link>, oder schick nur den Link.",
+        "upload_working": "Ich lese {name}…",
+        "link_working": "Ich lade {url}…",
+        "link_rejected": "Ich konnte {url} nicht aufnehmen: {reason}",
+        "progress_reading": "Lese Seite {done}/{total}…",
+        "progress_embedding": "Bette {done}/{total} Abschnitte und Sätze ein…",
+        "reload_links": (
+            "Links neu geladen: {unchanged} unverändert, {updated} aktualisiert, {failed} fehlgeschlagen."
+        ),
+        "reload_link_failed": "{doc_id} behält seinen alten Text: {reason}",
+        "page_paragraph": "Seite {page}, Absatz {number}",
+        "pages": "{count} Seiten",
+        "btn_remove": "🗑 {title} entfernen",
+        "kind_text": "Text", "kind_markdown": "Markdown", "kind_html": "Webseite", "kind_pdf": "PDF",
+        "kind_docx": "Word", "kind_odt": "OpenDocument", "kind_link": "Link",
         "stats_header": "Nutzung",
         "stats_questions": "Fragen: {today} heute (UTC), {week} in den letzten 7 Tagen",
         "stats_users": "Verschiedene Nutzer (7 Tage): {users}",
@@ -243,3 +275,8 @@ def text(lang: str, key: str, **values: Any) -> str:
     table = TEXTS.get(lang, TEXTS[DEFAULT])
     template = table.get(key, TEXTS[DEFAULT][key])
     return template.format(**values) if values else template
+
+
+def has(lang: str, key: str) -> bool:
+    """True if ``key`` is in the table (of ``lang`` or the default language)."""
+    return key in TEXTS.get(lang, {}) or key in TEXTS[DEFAULT]

@@ -105,11 +105,21 @@ def _source_name(source: str, url: str) -> str:
     return source or urlsplit(url).netloc or url
 
 
-def source_spans(title: str, source: str, url: str, paragraph: int | None, lang: str) -> list[Span]:
-    """"Title, paragraph N · Source" with the source linked when the link is safe."""
+def where(lang: str, paragraph: int, page: int = 0, on_page: int = 0, section: str = "") -> str:
+    """"page 3, paragraph 2" for a PDF, "Section, paragraph 4" under a heading, else "paragraph 4"."""
+    if page:
+        return i18n.text(lang, "page_paragraph", page=page, number=on_page or 1)
+    place = i18n.text(lang, "paragraph", number=paragraph)
+    return f"{section}, {place}" if section else place
+
+
+def source_spans(title: str, source: str, url: str, paragraph: int | None, lang: str, *,
+                 page: int = 0, on_page: int = 0, section: str = "") -> list[Span]:
+    """"Title, paragraph N · Source" (page and section where the document has them), the source
+    linked when the link is safe."""
     spans = [Span(title, italic=True)]
     if paragraph is not None:
-        spans.append(Span(", " + i18n.text(lang, "paragraph", number=paragraph)))
+        spans.append(Span(", " + where(lang, paragraph, page, on_page, section)))
     link = safe_link(url)
     name = _source_name(source, link)
     if name:
@@ -118,7 +128,8 @@ def source_spans(title: str, source: str, url: str, paragraph: int | None, lang:
 
 
 def _hit_source(hit: Hit, lang: str) -> list[Span]:
-    return source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang)
+    return source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang, page=hit.page,
+                        on_page=hit.on_page, section=hit.section)
 
 
 def passage_block(text: str, highlight: tuple[int, int] | None = None, limit: int = 0) -> Block:
@@ -242,7 +253,7 @@ def start_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
 
 # the command menu and /help list these; admin commands only for admins
 PUBLIC_COMMANDS = ("start", "help", "sources", "ask")
-ADMIN_COMMANDS = ("reload", "remove", "stats")
+ADMIN_COMMANDS = ("add", "reload", "remove", "stats")
 
 
 def help_blocks(lang: str, *, admin: bool = False) -> list[Block]:
@@ -267,9 +278,37 @@ def sources_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
         return [(Span(t(lang, "sources_empty")),)]
     lines: list[Span] = [Span(t(lang, "sources_header"), bold=True)]
     for doc in documents:
-        details = [doc.id, t(lang, "passages", count=doc.passages)] + ([doc.date] if doc.date else [])
-        lines += [Span("\n"), *_document_line(doc, lang), Span(f"\n   {' · '.join(details)}")]
+        details = " · ".join(document_details(doc, lang))
+        lines += [Span("\n"), *_document_line(doc, lang), Span(f"\n   {details}")]
     return [tuple(lines)]
+
+
+def document_details(doc: Document, lang: str) -> list[str]:
+    """id · type · pages · language · passages · date, where known."""
+    t = i18n.text
+    details = [doc.id, t(lang, f"kind_{doc.kind}") if i18n.has(lang, f"kind_{doc.kind}") else doc.kind]
+    if doc.pages:
+        details.append(t(lang, "pages", count=doc.pages))
+    if doc.language:
+        details.append(doc.language)
+    details.append(t(lang, "passages", count=doc.passages))
+    return details + ([doc.date] if doc.date else [])
+
+
+def added_blocks(doc: Document, report: BuildReport, lang: str) -> list[Block]:
+    """What an upload or link added: title, id, passages; type, pages, language; link; skipped parts."""
+    t = i18n.text
+    summary = t(lang, "upload_added", title=doc.title, doc_id=doc.id, passages=doc.passages,
+                documents=report.documents)
+    blocks: list[Block] = [(Span(summary),), (Span(" · ".join(document_details(doc, lang)[1:])),)]
+    link = safe_link(doc.url)
+    if link:
+        blocks.append((Span(doc.url, link=link),))
+    skipped = [t(lang, "reload_skipped", name=name, reason=reason) for name, reason in report.skipped
+               if name.startswith(doc.id)]
+    if skipped:
+        blocks.append((Span("\n".join(skipped)),))
+    return blocks
 
 
 def reload_blocks(report: BuildReport, lang: str) -> list[Block]:
@@ -280,6 +319,13 @@ def reload_blocks(report: BuildReport, lang: str) -> list[Block]:
         added=report.added, changed=report.changed, removed=report.removed,
     )
     blocks: list[Block] = [(Span(summary),)]
+    if report.links is not None and (report.links.unchanged or report.links.updated or report.links.failed):
+        links = report.links
+        blocks.append((Span(t(lang, "reload_links", unchanged=links.unchanged, updated=links.updated,
+                              failed=len(links.failed))),))
+        failures = [t(lang, "reload_link_failed", doc_id=doc_id, reason=why) for doc_id, why in links.failed]
+        if failures:
+            blocks.append((Span("\n".join(failures)),))
     skipped = [t(lang, "reload_skipped", name=name, reason=reason) for name, reason in report.skipped]
     if skipped:
         blocks.append((Span("\n".join(skipped)),))
@@ -311,7 +357,9 @@ def context_blocks(found: PassageContext, lang: str) -> list[Block]:
     blocks.append((Span(passage.text.strip(), bold=True),))
     if found.after is not None:
         blocks.append((Span(found.after.text.strip(), italic=True, quote=True),))
-    blocks.append((Span("— "), *source_spans(doc.title, doc.source, doc.url, passage.paragraph, lang)))
+    blocks.append((Span("— "), *source_spans(doc.title, doc.source, doc.url, passage.paragraph, lang,
+                                             page=passage.page, on_page=passage.on_page,
+                                             section=passage.section)))
     return blocks
 
 

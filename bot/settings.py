@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from index import ConfigError, IndexConfig, index_config, load_toml
-from index.config import DEFAULT_CONFIG, Section, from_environment, integer
+from index.config import DEFAULT_CONFIG, Section, from_environment, integer, number
 
 from .webhook import WebhookSettings, webhook_settings
 
@@ -37,7 +37,8 @@ class BotSettings:
     api_base_url: str = TELEGRAM_API  # ends in "/bot"; the token is appended by the client
     admin_ids: frozenset[int] = frozenset()
     questions_per_minute: int = 20
-    max_upload_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024  # Telegram lets bots download at most 20 MB
+    progress_seconds: float = 3.0  # a status message is edited at most this often
     webhook: WebhookSettings = WebhookSettings()  # for ``python -m bot run --webhook``
 
     @property
@@ -110,6 +111,7 @@ def bot_settings(section: Section, index: IndexConfig) -> BotSettings:
         admin_ids=admins | section.from_env("BOT_ADMIN_IDS", parse_admin_ids, none),
         questions_per_minute=section.value("questions_per_minute", integer(1), d.questions_per_minute),
         max_upload_bytes=section.value("max_upload_bytes", integer(1), d.max_upload_bytes),
+        progress_seconds=section.value("progress_seconds", number(0.0, 600.0), d.progress_seconds),
         webhook=webhook_settings(section),
     )
     section.finish()

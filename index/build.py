@@ -33,7 +33,7 @@ from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import SourceText, load_corpus
 from .embedding_cache import EmbeddingCache
-from .formats import Place
+from .formats import Place, Progress
 from .model import Embedder
 from .models import BuildReport, Document, Passage
 from .store import PassageRecord, write_store
@@ -127,8 +127,10 @@ def plan(sources: list[SourceText], skipped: list[tuple[str, str]], config: Inde
     return Plan(documents, records, sentence_texts, skipped, next_id, chunked)
 
 
-async def encode_missing(cache: EmbeddingCache, embedder: Embedder, missing: list[tuple[str, str, str]],
-                         progress: bool) -> dict[tuple[str, str], np.ndarray]:
+async def encode_missing(
+    cache: EmbeddingCache, embedder: Embedder, missing: list[tuple[str, str, str]], progress: bool,
+    on_progress: Progress | None = None,
+) -> dict[tuple[str, str], np.ndarray]:
     """Encode the (kind, hash, text) ``missing`` as documents in batches, each batch committed to the
     cache as soon as it is encoded: a build killed midway keeps everything encoded before its last
     batch, and the next build encodes only the rest. A progress bar on stderr if ``progress``."""
@@ -143,11 +145,15 @@ async def encode_missing(cache: EmbeddingCache, embedder: Embedder, missing: lis
                 await cache.put_many(embedder.name, kind, fresh)
                 out.update({(kind, h): v for h, v in fresh.items()})
             bar.update(len(batch))
+            if on_progress is not None:
+                on_progress("embedding", min(i + BATCH, len(missing)), len(missing))
     return out
 
 
-async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list[str]],
-                progress: bool) -> tuple[dict[str, np.ndarray], int, int]:
+async def embed(
+    cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list[str]], progress: bool,
+    on_progress: Progress | None = None,
+) -> tuple[dict[str, np.ndarray], int, int]:
     """Vectors for texts of each kind (``passage``/``sentence``), from the cache or encoded; with
     the number of texts encoded and of texts the cache had."""
     known: dict[str, dict[str, np.ndarray]] = {}
@@ -161,7 +167,8 @@ async def embed(cache: EmbeddingCache, embedder: Embedder, kinds: dict[str, list
                 seen.add(h)
                 missing.append((kind, h, t))
     cached = sum(len(found) for found in known.values())
-    for (kind, text_hash), vector in (await encode_missing(cache, embedder, missing, progress)).items():
+    encoded = await encode_missing(cache, embedder, missing, progress, on_progress)
+    for (kind, text_hash), vector in encoded.items():
         known[kind][text_hash] = vector
     matrices = {
         kind: (np.stack([known[kind][sha256(t)] for t in texts]).astype(np.float32)
@@ -245,14 +252,16 @@ def report(the_plan: Plan, previous: list[Document], embedded: int, started: flo
     )
 
 
-async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generation | None, *,
-                progress: bool = False) -> tuple[BuildReport, Path | None]:
+async def build(
+    config: IndexConfig, embedder: Embedder, previous: gen.Generation | None, *, progress: bool = False,
+    on_progress: Progress | None = None,
+) -> tuple[BuildReport, Path | None]:
     """Build a new generation; return its report and folder (None: corpus unchanged, nothing written).
 
     Exceptions propagate; the caller turns them into ``BuildError``.
     """
     started = time.perf_counter()
-    sources, skipped = await run_sync(load_corpus, config.corpus_dir)
+    sources, skipped = await run_sync(load_corpus, config.corpus_dir, config.limits())
     mark = fingerprint(sources, config, embedder)
     if previous is not None and previous.manifest.get("fingerprint") == mark:
         return BuildReport(
@@ -280,7 +289,7 @@ async def build(config: IndexConfig, embedder: Embedder, previous: gen.Generatio
     cache = await EmbeddingCache.open(config.data_dir / CACHE_FILE)
     try:
         kinds = {"passage": [r.passage.text for r in the_plan.records], "sentence": the_plan.sentence_texts}
-        vectors, embedded, cached = await embed(cache, embedder, kinds, progress)
+        vectors, embedded, cached = await embed(cache, embedder, kinds, progress, on_progress)
     finally:
         await cache.close()
     meta = {

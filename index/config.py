@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError
+from .formats import Limits
 
 T = TypeVar("T")
 
@@ -39,8 +40,18 @@ class IndexConfig:
     hnsw_min_passages: int = 50_000  # exact search costs ~20 ms at 100k passages on 2 cores
     max_question_chars: int = 1000
     batch_wait_ms: float = 2.0  # micro-batching window for concurrent questions
-    max_document_bytes: int = 2 * 1024 * 1024
+    max_document_bytes: int = 20 * 1024 * 1024  # Telegram's bots download at most 20 MB
     follow_seconds: float = 5.0  # how often a running bot looks for an index another process published
+    max_pages: int = 2000  # a longer PDF is refused
+    extract_seconds: float = 120.0  # reading one document may take this long
+    max_unpacked_bytes: int = 200 * 1024 * 1024  # a Word/OpenDocument file unpacking to more is refused
+    allow_private_urls: bool = False  # links to loopback/private addresses: only for tests and intranets
+    fetch_timeout: float = 10.0  # seconds to connect, and between two reads, when fetching a link
+    fetch_seconds: float = 60.0  # the whole fetch of one link, redirects included
+
+    def limits(self) -> Limits:
+        """What reading one document may cost."""
+        return Limits(self.max_pages, self.extract_seconds, self.max_unpacked_bytes)
 
 
 def load_toml(path: Path | None = None) -> dict[str, Any]:
@@ -202,6 +213,12 @@ def index_config(
         batch_wait_ms=section.value("batch_wait_ms", number(0.0, 1000.0), d.batch_wait_ms),
         max_document_bytes=section.value("max_document_bytes", integer(1), d.max_document_bytes),
         follow_seconds=section.value("follow_seconds", number(0.0, 3600.0), d.follow_seconds),
+        max_pages=section.value("max_pages", integer(1), d.max_pages),
+        extract_seconds=section.value("extract_seconds", number(0.1, 86400.0), d.extract_seconds),
+        max_unpacked_bytes=section.value("max_unpacked_bytes", integer(1), d.max_unpacked_bytes),
+        allow_private_urls=section.value("allow_private_urls", boolean, d.allow_private_urls),
+        fetch_timeout=section.value("fetch_timeout", number(0.01, 600.0), d.fetch_timeout),
+        fetch_seconds=section.value("fetch_seconds", number(0.01, 3600.0), d.fetch_seconds),
     )
     section.finish()
     return config

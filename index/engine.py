@@ -9,22 +9,26 @@ question is answered entirely from the old index or entirely from the new one.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import shutil
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from . import build as builder
 from . import generation as gen
-from . import judge, phrases, search
+from . import judge, links, phrases, search
 from .batcher import QueryBatcher
 from .concurrency import run_sync
 from .config import IndexConfig
 from .documents import load_corpus, store_upload
 from .embedding_cache import EmbeddingCache
 from .errors import BuildError, BuildInProgress, DocumentError, IndexError_, UnknownDocument
+from .formats import Progress
 from .model import Embedder
 from .models import Answer, BuildReport, Document, Hit, PassageContext
 from .ranking import REFERENCE_QUESTIONS, hub_baseline
@@ -248,10 +252,11 @@ class Engine:
         async with self._lock:
             return await self._rebuild(progress)
 
-    async def _rebuild(self, progress: bool) -> BuildReport:
+    async def _rebuild(self, progress: bool, on_progress: Progress | None = None) -> BuildReport:
         previous = self._generation
         try:
-            report, folder = await builder.build(self.config, self.embedder, previous, progress=progress)
+            report, folder = await builder.build(self.config, self.embedder, previous, progress=progress,
+                                                 on_progress=on_progress)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -297,23 +302,49 @@ class Engine:
             after = await generation.store.passage_at(found.doc_id, found.paragraph + 1, last=False)
         return PassageContext(found, generation.by_id[found.doc_id], before, after)
 
+    async def reload(self, *, on_progress: Progress | None = None) -> BuildReport:
+        """``/reload``: fetch the link documents again (keeping the old text of any that fail),
+        then rebuild; the report says how the links went."""
+        if self._lock.locked():
+            raise BuildInProgress("a rebuild is already running")
+        async with self._lock:
+            synced = await links.resync(self.config)
+            return replace(await self._rebuild(False, on_progress), links=synced)
+
     async def add_document(
-        self, filename: str, data: bytes, *, title: str | None = None, url: str | None = None
+        self, filename: str, data: bytes, *, title: str | None = None, url: str | None = None,
+        on_progress: Progress | None = None,
     ) -> tuple[Document, BuildReport]:
         """Validate an uploaded file, store it in the corpus folder under a safe generated name
         and index it. Raises ``DocumentError`` with the reason when it is rejected; nothing is
         written to the corpus then."""
+        return await self._add(functools.partial(
+            store_upload, self.config.corpus_dir, filename, data, title=title, url=url,
+            max_bytes=self.config.max_document_bytes, limits=self.config.limits(), progress=on_progress,
+        ), on_progress)
+
+    async def add_link(
+        self, url: str, *, on_progress: Progress | None = None
+    ) -> tuple[Document, BuildReport]:
+        """Fetch a link (``fetch.py``: public addresses only, bounded), read it, store and index it.
+        ``DocumentError`` says why it was refused; nothing is written to the corpus then."""
+        if self._lock.locked():
+            raise BuildInProgress("a rebuild is already running")
+        fetched = await links.download(self.config, url)
+        return await self._add(functools.partial(links.store_link, self.config, url, fetched, on_progress),
+                               on_progress)
+
+    async def _add(
+        self, store: Callable[[], Path], on_progress: Progress | None
+    ) -> tuple[Document, BuildReport]:
         if self._lock.locked():
             raise BuildInProgress("a rebuild is already running")
         async with self._lock:
-            path = await run_sync(
-                store_upload, self.config.corpus_dir, filename, data,
-                title=title, url=url, max_bytes=self.config.max_document_bytes,
-            )
+            path = await run_sync(store)
             marker = path.with_name(f"{ADDING}{path.name}")
             try:
                 await run_sync(marker.write_bytes, b"")
-                report = await self._rebuild(progress=False)
+                report = await self._rebuild(False, on_progress)
                 document = self._serving().by_id.get(path.stem)
                 if document is None:
                     reason = dict(report.skipped).get(path.name, "it has no text to index")
@@ -334,7 +365,7 @@ class Engine:
         async with self._lock:
             document = self._serving().by_id.get(doc_id)
             if document is None:
-                sources, _ = await run_sync(load_corpus, self.config.corpus_dir)
+                sources, _ = await run_sync(load_corpus, self.config.corpus_dir, self.config.limits())
                 source = next((s for s in sources if s.id == doc_id), None)
                 if source is None:
                     raise UnknownDocument(f"no document with id {doc_id!r}")

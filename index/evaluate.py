@@ -230,7 +230,7 @@ async def retrieval_report(corpus: fit.Corpus, cache: object, limit: int | None,
 
 
 def boilerplate_report(config: IndexConfig, data: fit.XQuAD | None, out: TextIO) -> None:
-    sources, _ = load_corpus(config.corpus_dir)
+    sources, _ = load_corpus(config.corpus_dir, config.limits())
     for source in sources:
         paragraphs = [source.text[s:e] for s, e in paragraph_spans(source.text)]
         flagged = sorted(boilerplate_paragraphs(paragraphs, source.source, source.url))

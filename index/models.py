@@ -96,6 +96,15 @@ class PassageContext:
 
 
 @dataclass(frozen=True)
+class LinkSync:
+    """What fetching the link documents again found."""
+
+    unchanged: int
+    updated: int
+    failed: tuple[tuple[str, str], ...] = ()  # (document id, reason); their old text keeps serving
+
+
+@dataclass(frozen=True)
 class BuildReport:
     """What a (re)build did."""
 
@@ -110,3 +119,4 @@ class BuildReport:
     version: str = ""  # name of the index generation now serving
     chunked: tuple[str, ...] = ()  # ids of the documents cut into passages anew (others were reused)
     cached: int = 0  # texts (passages and sentences) whose vectors came from the embedding cache
+    links: LinkSync | None = None  # of a reload that fetched the link documents again

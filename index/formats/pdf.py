@@ -45,6 +45,7 @@ class Box:
     top: float = 0.0
 
 
+HEADING_CHARS = 80  # a box without a sentence end and at least this long is not a heading
 WIDE = 0.6  # a box wider than 60 % of the text area spans the columns
 
 
@@ -117,11 +118,13 @@ def drop_running_lines(boxes: list[Box], pages: int) -> list[Box]:
 
 
 def merge_continued(boxes: list[Box]) -> list[Box]:
-    """Join a paragraph that a column or page break cut in two (no sentence end, then lowercase)."""
+    """Join a paragraph that a column or page break cut in two: the first part ends without a
+    sentence end, and the next starts in lower case or the first part is too long for a heading."""
     merged: list[Box] = []
     for box in boxes:
         last = merged[-1] if merged else None
-        if last is not None and not _ENDS_SENTENCE.search(last.text) and box.text[:1].islower():
+        if last is not None and not _ENDS_SENTENCE.search(last.text) and (
+                box.text[:1].islower() or len(last.text) >= HEADING_CHARS):
             merged[-1] = Box(last.page, join_lines([last.text, box.text]), False)
         else:
             merged.append(box)

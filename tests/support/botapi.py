@@ -99,6 +99,15 @@ def _check_text(chunk: str) -> None:
         raise ApiError(400, "Bad Request: can't parse entities: unescaped &")
 
 
+def settled(call: Call) -> bool:
+    """True unless ``call`` edits a status message to a progress text ("Reading page 2/5…")."""
+    from bot import i18n
+
+    progress = [i18n.text(lang, key, done=0, total=0).split(" 0/")[0]
+                for lang in i18n.TEXTS for key in ("progress_reading", "progress_embedding")]
+    return not call.plain.startswith(tuple(progress))
+
+
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
@@ -219,6 +228,25 @@ class BotApi:
             raise AssertionError(f"no {n} {method} call(s) to {chat_id} within {seconds}s; calls: {seen}")
         self._cursors[key] = start + n
         return self.calls_of(method, chat_id)[start : start + n]
+
+    async def next_matching(self, method: str, chat_id: int | None, matches: Callable[[Call], bool],
+                            seconds: float = TIMEOUT) -> Call:
+        """Wait for the next successful call of ``method`` (to ``chat_id``) that ``matches``; the
+        calls before it are passed over (a status message's progress edits, say)."""
+        key = (method, chat_id)
+        start = self._cursors.get(key, 0)
+
+        def found() -> int | None:
+            calls = self.calls_of(method, chat_id)
+            return next((i for i in range(start, len(calls)) if matches(calls[i])), None)
+
+        if not await self._wait(lambda: found() is not None, seconds):
+            seen = [(c.method, c.chat_id, c.status, c.text[:50]) for c in self.calls[-20:]]
+            raise AssertionError(f"no matching {method} call to {chat_id} within {seconds}s; calls: {seen}")
+        index = found()
+        assert index is not None
+        self._cursors[key] = index + 1
+        return self.calls_of(method, chat_id)[index]
 
     # -- what the bot does ------------------------------------------------------------------------
     def _notify(self) -> None:

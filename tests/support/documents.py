@@ -75,8 +75,9 @@ def _wrap(text: str, width: float, font: str, size: float, hyphenated: list[str]
     return [x for x in lines if x]
 
 
-def chronicle_pdf(paragraphs: tuple[str, ...] = CHRONICLE, per_page: int = 4,
-                  encrypt: str | None = None) -> Pdf:
+def chronicle_pdf(
+    paragraphs: tuple[str, ...] = CHRONICLE, per_page: int = 4, encrypt: str | None = None
+) -> Pdf:
     """Two columns of German text per page, a running header, "Seite N von M" at the foot."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
@@ -131,13 +132,14 @@ def encrypted_pdf() -> bytes:
 
 
 WORD_SECTIONS = (
-    ("Geschichte", (
-        "Die Fähre über den Lindsee verkehrt seit 1907 zwischen Oberlind und Unterlind.",
-        "Ihr erster Kapitän war Jakob Weidinger, der das Schiff 31 Jahre lang steuerte.",
-    )),
-    ("Fahrplan", (
-        "Im Winter fährt die Fähre nur an Wochenenden, im Sommer stündlich von 7 bis 21 Uhr.",
-    )),
+    (
+        "Geschichte",
+        (
+            "Die Fähre über den Lindsee verkehrt seit 1907 zwischen Oberlind und Unterlind.",
+            "Ihr erster Kapitän war Jakob Weidinger, der das Schiff 31 Jahre lang steuerte.",
+        ),
+    ),
+    ("Fahrplan", ("Im Winter fährt die Fähre nur an Wochenenden, im Sommer stündlich von 7 bis 21 Uhr.",)),
 )
 WORD_TABLE = (("Jahr", "Fahrgäste"), ("2023", "81.000"), ("2024", "94.500"))
 
@@ -166,9 +168,10 @@ def lindsee_docx() -> bytes:
 def zip_bomb_docx(unpacked_mb: int = 120) -> bytes:
     """A valid-looking Word file whose document part unpacks to ``unpacked_mb`` MB of spaces."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(lindsee_docx())) as source, zipfile.ZipFile(
-        buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9
-    ) as bomb:
+    with (
+        zipfile.ZipFile(io.BytesIO(lindsee_docx())) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb,
+    ):
         for item in source.infolist():
             bomb.writestr(item.filename, source.read(item.filename))
         with bomb.open("word/padding.xml", "w", force_zip64=True) as fh:
@@ -205,8 +208,14 @@ def harbour_odt() -> bytes:
     return buffer.getvalue()
 
 
-def article_html(title: str, paragraphs: tuple[str, ...], *, site: str = "Lautertaler Bote",
-                 author: str = "Mara Lenz", url: str = "https://bote.example/artikel") -> bytes:
+def article_html(
+    title: str,
+    paragraphs: tuple[str, ...],
+    *,
+    site: str = "Lautertaler Bote",
+    author: str = "Mara Lenz",
+    url: str = "https://bote.example/artikel",
+) -> bytes:
     """A news page: navigation, a cookie banner, the article, comments and related links."""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{title} | {site}</title>
@@ -236,9 +245,14 @@ BRIDGE = (
 def write_all(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     files = {
-        "chronik.pdf": chronicle_pdf().data, "verschluesselt.pdf": encrypted_pdf(),
-        "scan.pdf": scanned_pdf(), "kaputt.pdf": damaged_pdf(), "faehre.docx": lindsee_docx(),
-        "bombe.docx": zip_bomb_docx(), "makro.docx": macro_docx(), "hafen.odt": harbour_odt(),
+        "chronik.pdf": chronicle_pdf().data,
+        "verschluesselt.pdf": encrypted_pdf(),
+        "scan.pdf": scanned_pdf(),
+        "kaputt.pdf": damaged_pdf(),
+        "faehre.docx": lindsee_docx(),
+        "bombe.docx": zip_bomb_docx(),
+        "makro.docx": macro_docx(),
+        "hafen.odt": harbour_odt(),
         "bruecke.html": article_html("Lauterbrücke eröffnet", BRIDGE),
     }
     for name, data in files.items():
