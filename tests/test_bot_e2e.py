@@ -21,7 +21,7 @@ from typing import Any
 
 import faiss
 import pytest
-from support.botapi import BotApi, Call
+from support.botapi import BotApi, Call, settled
 from support.fakes import FakeEmbedder, GatedEmbedder
 from telegram.ext import Application
 
@@ -180,7 +180,7 @@ async def test_an_admin_reloads_while_another_user_asks_and_both_are_answered(
     )
     assert engine_of(app).rebuilding
     embedder.release.set()
-    [summary] = await bot_api.next_calls("sendMessage", chat_id=admin_id)
+    summary = await bot_api.next_matching("editMessageText", admin_id, settled)
     assert "1 added, 0 changed, 0 removed" in summary.plain
     assert f"{len(await engine_of(app).documents())} documents" in summary.plain
     [zoo] = [doc for doc in await engine_of(app).documents() if doc.id == "zoo"]
@@ -195,7 +195,7 @@ async def test_a_second_reload_while_one_runs_gets_already_reloading(
     [second] = await reply_to(bot_api, admin_id, "/reload", language_code="en")
     assert second.plain == i18n.text("en", "reload_running")
     embedder.release.set()
-    [summary] = await bot_api.next_calls("sendMessage", chat_id=admin_id)
+    summary = await bot_api.next_matching("editMessageText", admin_id, settled)
     assert "1 added" in summary.plain
 
 
@@ -209,7 +209,8 @@ async def test_a_failed_reload_tells_the_admin_why_and_the_old_index_keeps_answe
     version = engine_of(app).version
     (corpus_dir / "zoo.txt").write_text(NEW_DOCUMENT, encoding="utf-8")
     monkeypatch.setattr(faiss, "write_index", disk_full)
-    started, failed = await reply_to(bot_api, admin_id, "/reload", language_code="de", n=2)
+    [started] = await reply_to(bot_api, admin_id, "/reload", language_code="de")
+    failed = await bot_api.next_matching("editMessageText", admin_id, settled)
     assert started.plain == i18n.text("de", "reload_started")
     assert "Neuladen fehlgeschlagen" in failed.plain and os.strerror(errno.ENOSPC) in failed.plain
     assert engine_of(app).version == version
@@ -323,7 +324,8 @@ async def test_sources_lists_the_document_with_its_link(
     [document] = await engine_of(app).documents()
     assert meta["title"] in call.plain and meta["source"] in call.plain
     assert f'<a href="{meta["url"]}">{meta["source"]}</a>' in call.text
-    assert f"{document.id} · {document.passages} passages" in call.plain
+    assert f"{document.id} · text · de · {document.passages} passages" in call.plain
+    assert "reply_markup" not in call.params  # remove buttons are for admins
 
 
 async def test_an_unknown_command_points_to_help(start_bot: StartBot, bot_api: BotApi) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.botapi import BOT_USER, BotApi, Call
+from support.botapi import BOT_USER, BotApi, Call, settled
 from support.botrun import watching
 from support.fakes import FakeEmbedder
 from telegram.ext import Application
@@ -344,7 +344,7 @@ async def test_admin_upload_is_indexed_and_answered_from(
 ) -> None:
     text = "Die Gemeinde Kleinwalsertal eröffnet ein neues Hallenbad.\n\nDas Hallenbad hat drei Becken."
     upload(api, ADMIN, text.encode(), "bad.txt", caption="Neues Hallenbad | https://example.org/bad")
-    (reply,) = await api.next_calls("sendMessage", ADMIN)
+    reply = await api.next_matching("editMessageText", ADMIN, settled)
     assert reply.plain.startswith("Added “Neues Hallenbad” (id ")
     assert "with 2 passages" in reply.plain
     added = [d for d in await engine_of(app).documents() if d.title == "Neues Hallenbad"]
@@ -379,7 +379,7 @@ async def test_bad_uploads_are_rejected_with_the_reason(
 ) -> None:
     before = listing(corpus_dir)
     upload(api, ADMIN, data, name)
-    (reply,) = await api.next_calls("sendMessage", ADMIN)
+    reply = await api.next_matching("editMessageText", ADMIN, settled)
     assert reply.plain.startswith(f"I could not add {name}: ")
     assert reason in reply.plain
     assert listing(corpus_dir) == before
@@ -390,7 +390,7 @@ async def test_path_traversal_file_name_is_stored_inside_the_corpus(
     api: BotApi, app: App, corpus_dir: Path, tmp_path: Path
 ) -> None:
     upload(api, ADMIN, "Ein harmloser Text über Passwörter.".encode(), "../../etc/passwd.txt")
-    (reply,) = await api.next_calls("sendMessage", ADMIN)
+    reply = await api.next_matching("editMessageText", ADMIN, settled)
     assert reply.plain.startswith("Added ")
     new = [d for d in await engine_of(app).documents() if "passwd" in d.path]
     assert len(new) == 1

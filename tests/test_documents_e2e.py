@@ -85,6 +85,30 @@ async def test_a_pdf_upload_is_answered_from_with_its_page_and_context(
     answer = await ask(bot_api, "Wann zerstörte ein Hochwasser die Pumpstation?")
     assert "Im Sommer 1921 zerstörte ein Hochwasser" in answer.plain
     assert "Quellenbacher Chronik, page 1, paragraph 2" in answer.plain
+    buttons = {
+        b["text"]: b["callback_data"] for row in answer.params["reply_markup"]["inline_keyboard"] for b in row
+    }
+    message = {
+        "message_id": answer.result["message_id"],
+        "date": 0,
+        "chat": {"id": ALICE, "type": "private"},
+        "text": "x",
+    }
+    bot_api.push(
+        {
+            "callback_query": {
+                "id": "cq-context",
+                "from": bot_api.user(ALICE),
+                "chat_instance": "c",
+                "data": buttons["Show context"],
+                "message": message,
+            }
+        }
+    )
+    (context,) = await bot_api.next_calls("sendMessage", ALICE)
+    paragraphs = [p.replace("\u00ad", "") for p in fixtures.CHRONICLE]
+    assert paragraphs[0] in context.plain and paragraphs[2] in context.plain  # before and after
+    assert context.plain.endswith("Quellenbacher Chronik, page 1, paragraph 2 · chronik.example")
 
 
 async def test_a_word_upload_cites_its_section(bot_api: BotApi, app: Any) -> None:

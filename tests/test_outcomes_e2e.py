@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from support.botapi import BotApi, Call
+from support.botapi import BotApi, Call, settled
 from support.scorers import plain
 from telegram.ext import Application
 
@@ -118,7 +118,8 @@ async def test_a_reload_never_leaves_an_old_inline_answer_cached(
     assert before.params["results"] == []  # not in the story yet, and now cached
     (corpus_dir / "zoo.txt").write_text(zoo + "\n", encoding="utf-8")
     bot_api.text(admin_id, "/reload")
-    await bot_api.next_calls("sendMessage", admin_id, n=2)  # "reloading", then the summary
+    await bot_api.next_calls("sendMessage", admin_id)  # "reloading", then edited to the summary
+    await bot_api.next_matching("editMessageText", admin_id, settled)
     ask_inline("iq-after")
     (after,) = await bot_api.next_calls("answerInlineQuery")
     assert [r["description"] for r in after.params["results"]][:1] == [zoo]

@@ -22,7 +22,7 @@ from typing import Any
 import faiss
 import numpy as np
 import pytest
-from support.botapi import BotApi, Call
+from support.botapi import BotApi, Call, settled
 from support.botrun import (
     HOLD_POINTS,
     BotProcess,
@@ -233,7 +233,8 @@ async def test_killed_during_a_rebuild_restarts_on_a_consistent_index_and_reload
         shown = assert_consistent(await ask(bot_api), data)
         assert shown in old.values() and CHANGE not in shown  # the old index, whole
         bot_api.text(ADMIN, "/reload", language_code="en")
-        [*_, summary] = await bot_api.next_calls("sendMessage", ADMIN, n=2)
+        await bot_api.next_calls("sendMessage", ADMIN)
+        summary = await bot_api.next_matching("editMessageText", ADMIN, settled)
         assert "1 added, 1 changed, 0 removed" in summary.plain
         assert CHANGE in assert_consistent(await ask(bot_api), data)  # the new index, whole
         assert_consistent(await ask(bot_api, ZOO_QUESTION), data, ZOO_QUESTION)
@@ -403,7 +404,8 @@ async def test_disk_full_or_read_only_during_reload_keeps_the_old_index_and_tell
         install, reason = DISK_FAULTS[fault]
         install(monkeypatch, data)
         bot_api.text(ADMIN, "/reload", language_code="en")
-        started, failed = await bot_api.next_calls("sendMessage", ADMIN, n=2)
+        [started] = await bot_api.next_calls("sendMessage", ADMIN)
+        failed = await bot_api.next_matching("editMessageText", ADMIN, settled)
         assert started.plain == i18n.text("en", "reload_started")
         assert failed.plain.startswith("Reload failed; the previous index keeps serving. Reason: ")
         assert reason in failed.plain
@@ -411,7 +413,8 @@ async def test_disk_full_or_read_only_during_reload_keeps_the_old_index_and_tell
         assert CHANGE not in assert_consistent(await ask(bot_api), data)
         monkeypatch.undo()
         bot_api.text(ADMIN, "/reload", language_code="en")
-        [*_, done] = await bot_api.next_calls("sendMessage", ADMIN, n=2)
+        await bot_api.next_calls("sendMessage", ADMIN)
+        done = await bot_api.next_matching("editMessageText", ADMIN, settled)
         assert "1 added, 1 changed, 0 removed" in done.plain
         assert CHANGE in assert_consistent(await ask(bot_api), data)
 
@@ -430,7 +433,7 @@ async def test_an_upload_on_a_full_disk_is_rejected_with_the_reason_and_nothing_
         document = {"file_id": file_id, "file_unique_id": file_id, "file_name": "zoo.txt",
                     "file_size": len(data_bytes)}
         bot_api.message(ADMIN, language_code="en", document=document)
-        [reply] = await bot_api.next_calls("sendMessage", ADMIN)
+        reply = await bot_api.next_matching("editMessageText", ADMIN, settled)
         assert reply.plain.startswith("I could not add zoo.txt: ")
         assert os.strerror(errno.ENOSPC) in reply.plain
         assert listing(corpus_dir) == before

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from support import botrun
-from support.botapi import BotApi, Call
+from support.botapi import BotApi, Call, settled
 from support.fakes import FakeEmbedder, GatedEmbedder
 
 from bot import i18n
@@ -81,8 +81,7 @@ async def reload_while_asked(api: BotApi, engine: Engine, embedder: GatedEmbedde
     assert engine.rebuilding  # those questions were answered while the index was being rebuilt
     embedder.hold_documents = False
     embedder.release.set()
-    [summary] = await api.next_calls("sendMessage", ADMIN)
-    return summary
+    return await api.next_matching("editMessageText", ADMIN, settled)
 
 
 @pytest.mark.slow
