@@ -17,7 +17,16 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from telegram import Chat, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters, Update, User
+from telegram import (
+    Chat,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+    helpers,
+)
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from index import Engine
@@ -32,6 +41,8 @@ from .render import Block
 from .settings import BotSettings
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+PASSAGE_PAYLOAD = "p_"  # /start p_<passage id>: a deep link to a passage
+INLINE_PAYLOAD = "inline"  # /start inline: from the hint button above inline results
 T = TypeVar("T")
 
 
@@ -80,6 +91,16 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     def removals(self) -> RemovalTokens:
         return self.bot_data.removals
 
+    @property
+    def passage_link(self) -> render.PassageLink | None:
+        """Passage id -> ``https://t.me/<bot>?start=p_<id>``, which opens the passage with its
+        context in a private chat; None before the bot knows its username."""
+        try:
+            username = self.bot.username
+        except RuntimeError:  # not initialized: no getMe yet
+            return None
+        return lambda passage_id: helpers.create_deep_linked_url(username, f"{PASSAGE_PAYLOAD}{passage_id}")
+
     def is_admin(self, user: User | None) -> bool:
         """True if the user's numeric id is an admin's (never by name)."""
         return user is not None and self.settings.is_admin(user.id)
@@ -126,7 +147,7 @@ async def reply(
     quote = None
     if message is not None and update.callback_query is None and chat.type in (Chat.GROUP, Chat.SUPERGROUP):
         quote = ReplyParameters(message.message_id, allow_sending_without_reply=True)
-    messages = render.to_messages(blocks, language_of(update))
+    messages = render.to_messages(blocks, language_of(update), passage_link=context.passage_link)
     outcome = DELIVERED
     for number, text in enumerate(messages, start=1):
         message_sent = await send_message(

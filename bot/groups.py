@@ -73,4 +73,9 @@ async def on_addressed(update: Update, context: BotContext) -> None:
         hint = i18n.text(language_of(update), "group_hint")
         await reply(update, context, render.plain_blocks(hint))
         return
-    await answer_question(update, context, question)
+    previous = None
+    replied = message.reply_to_message if message else None
+    if replied is not None and update.effective_chat is not None:
+        query_id = await context.querylog.answer_of_message(update.effective_chat.id, replied.message_id)
+        previous = await context.querylog.question(query_id) if query_id else None
+    await answer_question(update, context, question, previous)

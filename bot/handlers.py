@@ -7,6 +7,7 @@ what the bot cannot read, and the one error handler.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 
@@ -17,17 +18,36 @@ from index import Answer
 
 from . import callbacks, i18n, render
 from .callbacks import sources_keyboard
-from .context import BotContext, language_of, reply
+from .context import INLINE_PAYLOAD, PASSAGE_PAYLOAD, BotContext, language_of, reply
 from .delivery import FAILED
+from .querylog import LoggedQuestion
 
 log = logging.getLogger(__name__)
+_PASSAGE = re.compile(PASSAGE_PAYLOAD + r"([1-9][0-9]{0,17})")
 MAX_REMOVE_BUTTONS = 50  # /sources shows a remove button for at most this many documents
 
 
 async def start(update: Update, context: BotContext) -> None:
-    """Greet the user: what the bot knows about and how to ask."""
+    """Greet the user, or open the passage a deep link (``/start p_<id>``) points to."""
+    payload = (context.args or [""])[0]
+    if payload and payload != INLINE_PAYLOAD:
+        await open_passage(update, context, payload)
+        return
     documents = await context.engine.documents()
     await reply(update, context, render.start_blocks(documents, language_of(update)))
+
+
+async def open_passage(update: Update, context: BotContext, payload: str) -> None:
+    """A deep link's passage with the paragraphs around it; "no longer available" if it is forged
+    or the passage is gone."""
+    found = _PASSAGE.fullmatch(payload)
+    shown = await context.engine.context(int(found.group(1))) if found else None
+    if shown is None:
+        user_id = update.effective_user.id if update.effective_user else None
+        log.info("deep link %r from user %s: no such passage", payload[:80], user_id)
+        await reply(update, context, render.plain_blocks(i18n.text(language_of(update), "passage_gone")))
+        return
+    await reply(update, context, render.context_blocks(shown, language_of(update)))
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -53,7 +73,12 @@ async def question(update: Update, context: BotContext) -> None:
     if not is_question(text):
         await cannot_do(update, context)
         return
-    await answer_question(update, context, text)
+    chat, user = update.effective_chat, update.effective_user
+    previous = None
+    if chat is not None and user is not None:
+        since = time.time() - context.settings.follow_up_seconds
+        previous = await context.querylog.last_question(chat.id, user.id, since)
+    await answer_question(update, context, text, previous)
 
 
 def is_question(text: str) -> bool:
@@ -62,8 +87,10 @@ def is_question(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-async def answer_question(update: Update, context: BotContext, text: str) -> None:
-    """Answer ``text`` within the user's fair-use limit, log it, reply with the follow-up buttons."""
+async def answer_question(update: Update, context: BotContext, text: str,
+                          previous: LoggedQuestion | None = None) -> None:
+    """Answer ``text`` (read as a follow-up to ``previous`` where it leans on it) within the user's
+    fair-use limit, log it, reply with the follow-up buttons."""
     lang, user = language_of(update), update.effective_user
     wait = context.wait_seconds(user)
     if wait:
@@ -71,7 +98,9 @@ async def answer_question(update: Update, context: BotContext, text: str) -> Non
         await reply(update, context, render.plain_blocks(i18n.text(lang, "rate_limited", seconds=wait)))
         return
     started = time.perf_counter()
-    answer = await context.engine.ask(text)
+    answer = await context.engine.ask(
+        text, previous=previous.question if previous else None,
+        previous_passage=previous.passage_ids[0] if previous and previous.passage_ids else None)
     query_id = await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
     markup = None
     if query_id is not None and answer.outcome != "small_talk":

@@ -16,11 +16,10 @@ from index import Answer
 
 from . import i18n, render
 from .answer_cache import CACHE_SECONDS, MAX_QUERY_CHARS
-from .context import BotContext
+from .context import INLINE_PAYLOAD, BotContext
 
 MAX_TITLE_CHARS = 120
 MAX_DESCRIPTION_CHARS = 200
-START_PARAMETER = "inline"
 
 
 def _shorten(value: str, limit: int) -> str:
@@ -28,7 +27,8 @@ def _shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
 
 
-def inline_results(answer: Answer, lang: str) -> list[InlineQueryResultArticle]:
+def inline_results(answer: Answer, lang: str,
+                   passage_link: render.PassageLink | None = None) -> list[InlineQueryResultArticle]:
     """One article per hit of an answered question, or per candidate when the bot is unsure; none
     when the story does not answer it or the query is small talk."""
     if answer.outcome not in ("answer", "unsure"):
@@ -40,7 +40,7 @@ def inline_results(answer: Answer, lang: str) -> list[InlineQueryResultArticle]:
                            MAX_TITLE_CHARS),
             description=_shorten(hit.sentence or hit.text, MAX_DESCRIPTION_CHARS),
             input_message_content=InputTextMessageContent(
-                render.inline_message(hit, lang), parse_mode=ParseMode.HTML
+                render.inline_message(hit, lang, passage_link), parse_mode=ParseMode.HTML
             ),
         )
         for hit in answer.hits
@@ -50,7 +50,7 @@ def inline_results(answer: Answer, lang: str) -> list[InlineQueryResultArticle]:
 def hint_button(lang: str, key: str, **values: object) -> InlineQueryResultsButton:
     """The button above the results: a hint that opens a private chat with the bot."""
     label = _shorten(i18n.text(lang, key, **values), 64)
-    return InlineQueryResultsButton(text=label, start_parameter=START_PARAMETER)
+    return InlineQueryResultsButton(text=label, start_parameter=INLINE_PAYLOAD)
 
 
 async def on_inline_query(update: Update, context: BotContext) -> None:
@@ -74,7 +74,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
             return
         answer = await context.engine.ask(question)
         context.answers.put(version, question, answer)
-    results = inline_results(answer, lang)
+    results = inline_results(answer, lang, context.passage_link)
     hints = {"unsure": "inline_unsure", "small_talk": "inline_hint", "not_found": "inline_not_found"}
     key = hints.get(answer.outcome)
     button = hint_button(lang, key) if key else None

@@ -235,6 +235,14 @@ class QueryLog:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
+    async def last_question(self, chat_id: int, user_id: int, since: float) -> LoggedQuestion | None:
+        """The user's latest question in this chat since ``since`` (unix time) that was about the
+        documents (not small talk): what a follow-up leans on."""
+        row = await self._one(
+            "SELECT max(id) FROM questions WHERE user_id = ? AND chat_id = ? AND created >= ?"
+            " AND outcome != 'small_talk'", user_id, chat_id, since)
+        return await self.question(int(str(row[0]))) if row and row[0] is not None else None
+
     async def question(self, query_id: int) -> LoggedQuestion | None:
         """The logged question with this id, or None (unknown, e.g. forged or from another log)."""
         async with self.db.execute(

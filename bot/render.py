@@ -10,7 +10,7 @@ always made by ``passage_block``.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -37,18 +37,28 @@ class Span:
     italic: bool = False
     link: str = ""
     quote: bool = False  # the block holding this span is an expandable quote (folded until opened)
+    passage: int = 0  # a link to this passage's context (a deep link): shown only where there is one
+
+
+PassageLink = Callable[[int], str]  # passage id -> the deep link that opens it in a private chat
 
 
 Block = tuple[Span, ...]  # one paragraph of a reply
 
 
-def to_html(blocks: Iterable[Block]) -> str:
+def to_html(blocks: Iterable[Block], passage_link: PassageLink | None = None) -> str:
     """Telegram HTML: text escaped, styles as <b>, <i>, <a href>; a block with a ``quote`` span as
-    ``<blockquote expandable>``, which Telegram shows folded to a few lines until it is opened."""
+    ``<blockquote expandable>``, which Telegram shows folded to a few lines until it is opened.
+    Passage spans link to ``passage_link(id)``, and are left out without one."""
     out = []
     for block in blocks:
         parts = []
         for span in block:
+            if span.passage:
+                if passage_link is not None:
+                    parts.append(f' · <a href="{html.escape(passage_link(span.passage), quote=True)}">'
+                                 f"{html.escape(span.text, quote=False)}</a>")
+                continue
             piece = html.escape(span.text, quote=False)
             if span.bold:
                 piece = f"<b>{piece}</b>"
@@ -68,6 +78,8 @@ def to_plain(blocks: Iterable[Block]) -> str:
     for block in blocks:
         parts = []
         for span in block:
+            if span.passage:
+                continue
             piece = f"**{span.text}**" if span.bold and span.text.strip() else span.text
             if span.link and span.link != span.text:
                 piece = f"{piece} ({span.link})"
@@ -77,10 +89,11 @@ def to_plain(blocks: Iterable[Block]) -> str:
     return "\n\n".join(out)
 
 
-def to_messages(blocks: Iterable[Block], lang: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+def to_messages(blocks: Iterable[Block], lang: str, limit: int = TELEGRAM_LIMIT,
+                passage_link: PassageLink | None = None) -> list[str]:
     """HTML messages of at most ``limit`` characters (at most ``MAX_MESSAGES``, shortened beyond)."""
     note = html.escape(i18n.text(lang, "truncated"), quote=False)
-    return split_html(to_html(blocks), limit, max_parts=MAX_MESSAGES, note=note)
+    return split_html(to_html(blocks, passage_link), limit, max_parts=MAX_MESSAGES, note=note)
 
 
 def safe_link(url: str) -> str:
@@ -128,8 +141,9 @@ def source_spans(title: str, source: str, url: str, paragraph: int | None, lang:
 
 
 def _hit_source(hit: Hit, lang: str) -> list[Span]:
-    return source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang, page=hit.page,
-                        on_page=hit.on_page, section=hit.section)
+    spans = source_spans(hit.title, hit.source, hit.url, hit.paragraph, lang, page=hit.page,
+                         on_page=hit.on_page, section=hit.section)
+    return [*spans, Span(i18n.text(lang, "open_context"), passage=hit.passage_id)]
 
 
 def passage_block(text: str, highlight: tuple[int, int] | None = None, limit: int = 0) -> Block:
@@ -195,6 +209,9 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_S
             blocks.append((Span("— "), *_hit_source(closest, lang)))
     if answer.shortened:
         blocks.append((Span(t(lang, "shortened", chars=len(answer.question)), italic=True),))
+    if answer.follow_up_of:  # how it was read, so that a misreading shows
+        read_as = t(lang, "follow_up_of", question=shorten(answer.follow_up_of, 160))
+        blocks.insert(0, (Span(read_as, italic=True),))
     return blocks
 
 
@@ -366,11 +383,11 @@ def context_blocks(found: PassageContext, lang: str) -> list[Block]:
 INLINE_MESSAGE_CHARS = 3800  # an inline result's passage, below Telegram's 4096 with its source line
 
 
-def inline_message(hit: Hit, lang: str) -> str:
+def inline_message(hit: Hit, lang: str, passage_link: PassageLink | None = None) -> str:
     """The message an inline result sends: the passage (answering sentence in bold) and its source."""
     blocks = [passage_block(hit.text, hit.highlight, limit=INLINE_MESSAGE_CHARS),
               (Span(i18n.text(lang, "source_prefix") + " "), *_hit_source(hit, lang))]
-    return to_html(blocks)
+    return to_html(blocks, passage_link)
 
 
 def _percent(part: int, whole: int) -> int:

@@ -39,6 +39,7 @@ class BotSettings:
     questions_per_minute: int = 20
     max_upload_bytes: int = 20 * 1024 * 1024  # Telegram lets bots download at most 20 MB
     progress_seconds: float = 3.0  # a status message is edited at most this often
+    follow_up_seconds: float = 600.0  # a private question may lean on the one asked this recently
     webhook: WebhookSettings = WebhookSettings()  # for ``python -m bot run --webhook``
 
     @property
@@ -112,6 +113,7 @@ def bot_settings(section: Section, index: IndexConfig) -> BotSettings:
         questions_per_minute=section.value("questions_per_minute", integer(1), d.questions_per_minute),
         max_upload_bytes=section.value("max_upload_bytes", integer(1), d.max_upload_bytes),
         progress_seconds=section.value("progress_seconds", number(0.0, 600.0), d.progress_seconds),
+        follow_up_seconds=section.value("follow_up_seconds", number(0.0, 86400.0), d.follow_up_seconds),
         webhook=webhook_settings(section),
     )
     section.finish()

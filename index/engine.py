@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from . import build as builder
+from . import followup, judge, links, phrases, search
 from . import generation as gen
-from . import judge, links, phrases, search
 from .batcher import QueryBatcher
 from .concurrency import run_sync
 from .config import IndexConfig
@@ -161,12 +161,30 @@ class Engine:
             self._references = judge.References(*vectors)
         return self._references
 
-    async def ask(self, question: str, *, k: int | None = None, offset: int = 0) -> Answer:
+    async def ask(self, question: str, *, k: int | None = None, offset: int = 0,
+                  previous: str | None = None, previous_passage: int | None = None) -> Answer:
         """Answer a question with up to ``k`` hits starting at rank ``offset``.
 
         Empty or whitespace-only questions raise ``ValueError``; questions longer than
-        ``config.max_question_chars`` are shortened and ``Answer.shortened`` is set.
+        ``config.max_question_chars`` are shortened and ``Answer.shortened`` is set. With the
+        ``previous`` question of the conversation (and the passage that answered it), a follow-up
+        (``followup.py``) is also read in its light, and answered that way when that answers
+        better (``Answer.follow_up_of``).
         """
+        alone = await self._ask(question, k, offset)
+        leans = bool(previous and previous.strip()) and followup.leans_on(question)
+        if not leans or previous is None:
+            return alone
+        best = alone
+        for reading in followup.readings(previous, alone.question):
+            candidate = await self._ask(reading, k, offset)
+            if followup.prefer(candidate, best):
+                best = candidate
+        if best is alone:
+            return alone
+        return replace(followup.near_previous(best, previous_passage), follow_up_of=previous.strip()[:300])
+
+    async def _ask(self, question: str, k: int | None, offset: int) -> Answer:
         question = question.strip()
         if not question:
             raise ValueError("empty question")

@@ -13,6 +13,8 @@
 - **Boilerplate**: what the detector flags on the story and on XQuAD's articles.
 - **The story set** (``tests/data/story_questions.jsonl``): through ``Engine.ask`` on the bundled
   story, the outcome of each kind of question and every failure.
+- **Follow-ups** (``followups.jsonl`` beside it, ``evaluate_followups.py``): each follow-up alone
+  and with its first question; self-contained questions after an unrelated one.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ from .chunking import paragraph_spans
 from .config import ROOT, IndexConfig
 from .documents import load_corpus
 from .engine import Engine
+from .evaluate_followups import followup_report, load_pairs
 from .models import Answer
 
 EVAL_DIR = ROOT / ".cache" / "eval"
 DEPTH = 10  # hits asked for: MRR@10
+# the follow-up pairs beside the story question set: the one the rules were written with, and one
+# written afterwards and not looked at while changing them
+FOLLOWUPS = ("followups.jsonl", "followups_heldout.jsonl")
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
 
 
@@ -266,6 +272,11 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
     try:
         await engine.rebuild(progress=True)
         story_report(await ask_all(engine, story), out)
+        standalone = [q.text for q in story if q.gold and q.kind in ("original", "reworded")]
+        for name in FOLLOWUPS:
+            if story_path.with_name(name).exists():
+                print(f"follow-ups: {name}", file=out)
+                await followup_report(engine, load_pairs(story_path.with_name(name)), standalone, out)
     finally:
         await engine.close()
     return 0

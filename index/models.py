@@ -79,6 +79,7 @@ class Answer:
     outcome: str = ""
     whole_story: bool = False  # a question about the whole document: hits are its lead
     evidence: object = field(default=None, compare=False, repr=False)  # ``judge.Evidence`` weighed
+    follow_up_of: str = ""  # the previous question this one was read with (``followup.py``), if any
 
     def __post_init__(self) -> None:
         if not self.outcome:

@@ -1,0 +1,100 @@
+"""Follow-up questions: a short question that leans on the one before, read in its light.
+
+"Wo wurde Durov festgenommen?" then "Und wann kam er wieder frei?": the second names nobody and
+nothing; alone it finds whatever mentions a release. ``leans_on`` recognises such a question by
+its form (it opens with "und" / "and" / "what about", points back with a pronoun or "dort" /
+"there", or has no content word of its own), never by what it is about, so a question that
+stands on its own is never read as a follow-up. A follow-up is searched twice, alone and joined
+to the previous question, and ``prefer`` keeps the joined reading only when it answers better:
+a better outcome, or the same outcome with more confidence. No weights are fitted here; the
+word lists are German and English by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from .judge import content_words
+from .language import words
+from .models import Answer
+
+MAX_WORDS = 9  # a follow-up is short: longer questions say what they ask about
+OPENERS = frozenset(
+    """und aber also oder auch noch sonst and but so or also what how about""".split()
+)  # "what" / "how" only as the start of "what about" / "how about"
+OPENING_PAIRS = frozenset({("what", "about"), ("how", "about"), ("und", "was"), ("und", "wie"),
+                           ("und", "wann"), ("und", "wo"), ("und", "wer"), ("und", "warum")})
+POINTERS = frozenset(
+    """er sie ihn ihm es dort da dabei damals dazu darauf dagegen dafür danach davor deshalb darüber
+    daran davon dorthin he she him it they them there then that this those these""".split()
+)  # not possessives: "seine Erklärung" / "his statement" is said of someone the question names
+LOOSE = frozenset(
+    """genau besonders außerdem noch sonst eigentlich wirklich dann exactly especially else also
+    really then well""".split()
+)  # words that carry no content in a follow-up ("Wo besonders?", "Where exactly?")
+PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
+_PERSONAL = re.compile(r"\b(?:" + "|".join(sorted(PERSONAL)) + r")\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-ZÄÖÜ][\w-]*\w")
+_RANK = {"answer": 3, "unsure": 2, "not_found": 1, "small_talk": 0}
+
+
+def leans_on(question: str) -> bool:
+    """True if ``question`` reads as a follow-up to the one before it."""
+    tokens = words(question)
+    if not tokens or len(tokens) > 2 * MAX_WORDS:
+        return False
+    opens = tokens[0] in OPENERS and (tokens[0] not in ("what", "how") or tuple(tokens[:2]) in OPENING_PAIRS)
+    if opens:  # "Und …" / "And …" continues, however long
+        return True
+    if len(tokens) > MAX_WORDS:
+        return False
+    own = [w for w in content_words(question) if w not in LOOSE and w not in POINTERS]
+    return any(t in POINTERS for t in tokens) or not own
+
+
+def names(text: str) -> list[str]:
+    """The capitalised words of ``text`` after its first word: who or what it names."""
+    found = _NAME.findall(text)
+    return list(dict.fromkeys(w for i, w in enumerate(found) if i or not text.lstrip().startswith(w)))
+
+
+def readings(previous: str, question: str) -> list[str]:
+    """The follow-up read with the question before it: its pronouns replaced by the names the
+    previous question used ("Was hat er gesagt?" -> "Was hat Durov gesagt?"), and the follow-up
+    with the previous question's content words added (for "Und wann?", which has no pronoun)."""
+    out = []
+    named = names(previous)
+    if named and any(t in PERSONAL for t in words(question)):
+        swap = " ".join(named)
+        out.append(_PERSONAL.sub(lambda m: swap, question.strip()))
+    about = " ".join(dict.fromkeys(content_words(previous)))
+    if about:
+        out.append(f"{question.strip()} ({about})")
+    return out
+
+
+def _rank(answer: Answer) -> int:
+    # a follow-up leans on something said before: read as "the whole story" it was misread
+    return _RANK["not_found"] if answer.whole_story else _RANK.get(answer.outcome, 0)
+
+
+def prefer(reading: Answer, best: Answer) -> bool:
+    """True if ``reading`` answers better than ``best`` so far: a better outcome, or the same
+    outcome (one that shows passages) with more confidence."""
+    a, b = _rank(reading), _rank(best)
+    if a != b:
+        return a > b
+    return a >= _RANK["unsure"] and reading.confidence > best.confidence
+
+
+def near_previous(answer: Answer, previous_passage: int | None) -> Answer:
+    """When the follow-up's best reading is not sure, and the previous answer's passage is among
+    its candidates, that passage comes first: a follow-up most often asks on about the same place."""
+    if answer.outcome == "answer" or previous_passage is None:
+        return answer
+    ids = [h.passage_id for h in answer.hits]
+    if previous_passage not in ids[1:]:
+        return answer
+    at = ids.index(previous_passage)
+    return replace(answer, hits=(answer.hits[at], *answer.hits[:at], *answer.hits[at + 1 :]))

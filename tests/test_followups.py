@@ -1,0 +1,111 @@
+"""Follow-up questions: which questions lean on the one before, how they are read, and that a
+self-contained question is never bent towards the previous one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index import Answer, Engine, Hit, IndexConfig
+from index.evaluate_followups import found, load_pairs
+from index.followup import leans_on, names, near_previous, prefer, readings
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Und wann kam er wieder frei?",
+        "Und wer hat ihn festgenommen?",
+        "Wo besonders?",
+        "Wie viele Straftaten sind es?",
+        "And when was he released?",
+        "Who arrested him?",
+        "Where especially?",
+        "What about Iran?",
+        "Warum?",
+        "Why?",
+        "Und dort?",
+    ],
+)
+def test_short_questions_that_point_back_lean_on_the_previous_one(question: str) -> None:
+    assert leans_on(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wo wurde Durov festgenommen?",
+        "Wie viele Nutzer hat Telegram?",
+        "Where did Durov publish his long statement?",
+        "Wo hat der Chef seine Erklärung veröffentlicht?",
+        "What is Telegram accused of by the French authorities?",
+        "How long was the CEO held before his release?",
+        "Ist der Dienst laut seinem Gründer perfekt?",
+        "What does the company do against illegal content, and how often does it report about that?",
+    ],
+)
+def test_questions_that_say_what_they_ask_about_stand_on_their_own(question: str) -> None:
+    assert not leans_on(question)
+
+
+def test_a_follow_up_is_read_with_the_names_and_the_subject_of_the_previous_question() -> None:
+    assert names("Wo wurde Durov festgenommen?") == ["Durov"]
+    assert readings("Wo wurde Durov in Paris festgenommen?", "Und wann kam er frei?") == [
+        "Und wann kam Durov Paris frei?",
+        "Und wann kam er frei? (durov paris festgenommen)",
+    ]
+    assert readings("Wo?", "Und wann?") == []  # nothing to lean on
+
+
+def answer(
+    outcome: str, confidence: float, paragraphs: tuple[int, ...] = (1,), whole: bool = False
+) -> Answer:
+    hits = tuple(Hit(p, "d", "T", "", "", p, f"text {p}", 0.5, (0, 4)) for p in paragraphs)
+    return Answer("q", outcome == "answer", hits, confidence=confidence, outcome=outcome, whole_story=whole)
+
+
+def test_a_reading_is_preferred_only_when_it_answers_better() -> None:
+    assert prefer(answer("answer", 0.4), answer("unsure", 0.9))
+    assert prefer(answer("unsure", 0.3), answer("unsure", 0.2))
+    assert not prefer(answer("unsure", 0.2), answer("unsure", 0.3))
+    assert not prefer(answer("not_found", 0.9), answer("not_found", 0.1))  # nothing shown either way
+    assert prefer(answer("unsure", 0.1), answer("answer", 1.0, whole=True))  # "the whole story" misread
+
+
+def test_an_unsure_reading_puts_the_previous_answer_s_passage_first() -> None:
+    unsure = answer("unsure", 0.2, (4, 11, 8))
+    assert [h.paragraph for h in near_previous(unsure, 11).hits] == [11, 4, 8]
+    assert near_previous(unsure, 99) is unsure
+    sure = answer("answer", 0.8, (4, 11))
+    assert near_previous(sure, 11) is sure
+
+
+def test_the_pair_sets_are_well_formed_and_in_both_languages() -> None:
+    for name in ("followups.jsonl", "followups_heldout.jsonl"):
+        pairs = load_pairs(DATA / name)
+        assert {p.lang for p in pairs} == {"de", "en"}
+        assert all(p.first and p.followup and p.paragraph > 0 for p in pairs)
+    assert len(load_pairs(DATA / "followups.jsonl")) >= 40
+
+
+@pytest.mark.model
+async def test_with_the_real_model_a_follow_up_is_answered_in_context(
+    tmp_path: Path, corpus_dir: Path
+) -> None:
+    engine = await Engine.open(IndexConfig(corpus_dir=corpus_dir, data_dir=tmp_path / "data"))
+    try:
+        first = await engine.ask("Wo wurde Durov festgenommen?")
+        alone = await engine.ask("And when was he released?")
+        followed = await engine.ask(
+            "And when was he released?", previous=first.question, previous_passage=first.hits[0].passage_id
+        )
+        standalone = await engine.ask("Wie viele Nutzer hat Telegram?", previous=first.question)
+    finally:
+        await engine.close()
+    assert first.hits[0].paragraph == 11
+    assert not found(alone, 11) and found(followed, 11)
+    assert followed.follow_up_of == "Wo wurde Durov festgenommen?"
+    assert standalone.follow_up_of == "" and standalone.hits[0].paragraph == 5
