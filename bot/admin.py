@@ -21,9 +21,11 @@ from typing import Any
 from telegram import Update
 
 from index import BuildError, BuildInProgress, BuildReport, Document, DocumentError, UnknownDocument
+from index.build import sha256 as text_hash
+from index.pins import group
 
 from . import i18n, render
-from .callbacks import AskRemove, CancelRemove, ConfirmRemove, confirm_keyboard
+from .callbacks import AskRemove, CancelRemove, ConfirmRemove, Unpin, confirm_keyboard, unpin_keyboard
 from .context import BotContext, language_of, reply
 from .handlers import cannot_do, question
 from .progress import Status
@@ -262,6 +264,59 @@ async def _remove(context: BotContext, doc_id: str, admin_id: int, lang: str) ->
         return i18n.text(lang, "reload_failed", reason=str(exc))
     log.info("admin %s removed document %s", admin_id, doc_id)
     return i18n.text(lang, "remove_done", doc_id=doc_id, documents=report.documents, passages=report.passages)
+
+
+@admin_only("pin")
+async def pin(update: Update, context: BotContext) -> None:
+    """``/pin <question>`` as a reply to one of the bot's answers: that answer's passage becomes the
+    answer for questions close to ``<question>``."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or update.effective_chat is None:
+        return
+    question = " ".join(context.args or [])[:MAX_CAPTION_FIELD].strip()
+    replied = message.reply_to_message
+    if not question or replied is None:
+        await say(update, context, "pin_usage")
+        return
+    query_id = await context.querylog.answer_of_message(update.effective_chat.id, replied.message_id)
+    logged = await context.querylog.question(query_id) if query_id else None
+    shown = await context.engine.context(logged.passage_ids[0]) if logged and logged.passage_ids else None
+    if shown is None:
+        await say(update, context, "pin_not_an_answer")
+        return
+    passage = shown.passage
+    excerpt = render.shorten(passage.text, 120)
+    digest = text_hash(passage.text)
+    pin_id = await context.querylog.add_pin(question, passage.doc_id, digest, excerpt, user.id)
+    log.info("admin %s pinned passage %s for %r (pin %s)", user.id, passage.id, question, pin_id)
+    await say(update, context, "pin_done", question=question, title=shown.document.title,
+              where=render.where(language_of(update), passage.paragraph, passage.page, passage.on_page,
+                                 passage.section))
+
+
+@admin_only("gaps")
+async def gaps(update: Update, context: BotContext) -> None:
+    """``/gaps``: the last 7 days' unanswered, unsure or 👎 questions grouped by meaning, and the pins."""
+    questions = await context.querylog.gap_questions()
+    groups = [[questions[i] for i in g] for g in group(await context.engine.embed_questions(questions))]
+    stored = await context.querylog.pins()
+    lang = language_of(update)
+    markup = unpin_keyboard(lang, [(p.pin.id, p.pin.question) for p in stored])
+    await reply(update, context, render.gaps_blocks(groups, stored, lang), markup)
+
+
+async def unpin_button(update: Update, context: BotContext, data: Unpin) -> None:
+    """A remove button under ``/gaps``: only admins may remove a pin."""
+    query = update.callback_query
+    if query is None:
+        return
+    lang = language_of(update)
+    if not context.is_admin(query.from_user):
+        log.warning("refused removing pin %s for non-admin user id %s", data.pin_id, query.from_user.id)
+        await query.answer(i18n.text(lang, "not_admin", command="/gaps"), show_alert=True)
+        return
+    removed = await context.querylog.remove_pin(data.pin_id)
+    await query.answer(i18n.text(lang, "pin_removed" if removed else "expired"))
 
 
 @admin_only("stats")

@@ -70,6 +70,8 @@ def handler_table() -> list[BaseHandler[Update, BotContext, None]]:
         CommandHandler("reload", admin.reload),
         CommandHandler("remove", admin.remove),
         CommandHandler("add", admin.add),
+        CommandHandler("pin", admin.pin),
+        CommandHandler("gaps", admin.gaps),
         CommandHandler("stats", admin.stats),
         MessageHandler(group_text, groups.on_addressed),
         CommandHandler("ask", groups.on_addressed, filters=private),

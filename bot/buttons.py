@@ -14,8 +14,9 @@ import logging
 from telegram import Update
 
 from . import admin, callbacks, i18n, render
-from .callbacks import AskRemove, CancelRemove, ConfirmRemove, More, ShowContext, Vote
+from .callbacks import AskRemove, AskSuggested, CancelRemove, ConfirmRemove, More, ShowContext, Unpin, Vote
 from .context import BotContext, language_of, reply
+from .handlers import answer_question
 from .querylog import LoggedQuestion
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     if isinstance(data, AskRemove):
         await admin.ask_remove_button(update, context, data)
         return
+    if isinstance(data, Unpin):
+        await admin.unpin_button(update, context, data)
+        return
+    if isinstance(data, AskSuggested):
+        await _ask_suggested(update, context, data)
+        return
     logged = await context.querylog.question(data.query_id) if data is not None else None
     if data is None or logged is None or query.message is None:
         shown = (query.data or "")[:80]
@@ -47,6 +54,19 @@ async def on_button(update: Update, context: BotContext) -> None:
         await _more(update, context, data, logged)
     elif isinstance(data, ShowContext):
         await _context(update, context, data)
+
+
+async def _ask_suggested(update: Update, context: BotContext, data: AskSuggested) -> None:
+    """A suggested question's button: ask it, as if the user had typed it."""
+    query = update.callback_query
+    assert query is not None
+    question = context.bot_data.suggested.question(data.token)
+    if question is None:
+        log.info("expired or forged suggestion token from user %s", query.from_user.id)
+        await query.answer(i18n.text(language_of(update), "expired"))
+        return
+    await query.answer()
+    await answer_question(update, context, question)
 
 
 async def _more(update: Update, context: BotContext, data: More, logged: LoggedQuestion) -> None:

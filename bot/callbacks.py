@@ -13,6 +13,8 @@ Format: ``<version>:<kind>:<fields>``, all fields decimal integers or a URL-safe
     1:rm:<token>                  confirm removing a document (token bound to admin and document)
     1:rx:<token>                  cancel removing a document
     1:ra:<token>                  a remove button of /sources: ask to confirm (token as for rm)
+    1:s:<token>                   a suggested question: ask it (``suggestions.py`` maps the token)
+    1:pu:<pin id>                 remove a pin (admins only; under /gaps)
 """
 
 from __future__ import annotations
@@ -68,7 +70,17 @@ class AskRemove:
     token: str
 
 
-Callback = More | ShowContext | Vote | ConfirmRemove | CancelRemove | AskRemove
+@dataclass(frozen=True)
+class AskSuggested:
+    token: str
+
+
+@dataclass(frozen=True)
+class Unpin:
+    pin_id: int
+
+
+Callback = More | ShowContext | Vote | ConfirmRemove | CancelRemove | AskRemove | AskSuggested | Unpin
 
 
 def _encode(*fields: object) -> str:
@@ -98,6 +110,19 @@ def confirm_remove(token: str) -> str:
 
 def cancel_remove(token: str) -> str:
     return _encode("rx", token)
+
+
+def unpin(pin_id: int) -> str:
+    return _encode("pu", pin_id)
+
+
+def _parse_unpin(fields: list[str]) -> Callback | None:
+    pin_id = _int(fields[0]) if len(fields) == 1 else None
+    return Unpin(pin_id) if pin_id else None
+
+
+def suggested(token: str) -> str:
+    return _encode("s", token)
 
 
 def ask_remove(token: str) -> str:
@@ -150,7 +175,7 @@ def _parse_vote(fields: list[str]) -> Callback | None:
 
 
 def _parse_token(
-    cls: type[ConfirmRemove] | type[CancelRemove] | type[AskRemove],
+    cls: type[ConfirmRemove] | type[CancelRemove] | type[AskRemove] | type[AskSuggested],
 ) -> Callable[[list[str]], Callback | None]:
     def parse_token(fields: list[str]) -> Callback | None:
         if len(fields) != 1 or not _TOKEN.fullmatch(fields[0]):
@@ -167,6 +192,8 @@ _PARSERS: dict[str, Callable[[list[str]], Callback | None]] = {
     "rm": _parse_token(ConfirmRemove),
     "rx": _parse_token(CancelRemove),
     "ra": _parse_token(AskRemove),
+    "s": _parse_token(AskSuggested),
+    "pu": _parse_unpin,
 }
 
 
@@ -217,4 +244,15 @@ def sources_keyboard(lang: str, removable: list[tuple[str, str]]) -> InlineKeybo
         [InlineKeyboardButton(i18n.text(lang, "btn_remove", title=title[:40]),
                               callback_data=ask_remove(token))]
         for title, token in removable
+    ])
+
+
+def unpin_keyboard(lang: str, pins: list[tuple[int, str]]) -> InlineKeyboardMarkup | None:
+    """One remove button per ``(pin id, question)`` under ``/gaps``."""
+    if not pins:
+        return None
+    return InlineKeyboardMarkup([
+        [InlineKeyboardButton(i18n.text(lang, "btn_unpin", question=question[:40]),
+                              callback_data=unpin(pin_id))]
+        for pin_id, question in pins
     ])

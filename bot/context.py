@@ -14,6 +14,7 @@ retried as ``delivery.py`` describes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -39,7 +40,9 @@ from .querylog import QueryLog
 from .removals import RemovalTokens
 from .render import Block
 from .settings import BotSettings
+from .suggestions import SuggestionTokens, keyboard, pick
 
+log = logging.getLogger(__name__)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 PASSAGE_PAYLOAD = "p_"  # /start p_<passage id>: a deep link to a passage
 INLINE_PAYLOAD = "inline"  # /start inline: from the hint button above inline results
@@ -56,6 +59,7 @@ class BotState:
         self.limiter = RateLimiter(0)
         self.answers = AnswerCache()
         self.removals = RemovalTokens()
+        self.suggested = SuggestionTokens()
         self.follower: asyncio.Task[None] | None = None  # follows indexes other processes publish
 
     def configure(self, settings: BotSettings) -> None:
@@ -90,6 +94,19 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
     @property
     def removals(self) -> RemovalTokens:
         return self.bot_data.removals
+
+    async def suggestions(self) -> InlineKeyboardMarkup | None:
+        """Buttons for three questions the bot answers well (``suggestions.py``)."""
+        return keyboard(self.bot_data.suggested, await self.suggested_questions())
+
+    async def suggested_questions(self) -> list[str]:
+        """The pool's first three; none (and the reason logged) if it cannot be worked out now."""
+        try:
+            listed = [s.question for s in await self.engine.suggestions()]
+            return pick(listed, await self.querylog.good_questions())
+        except Exception as exc:  # a greeting without buttons beats no greeting
+            log.warning("no suggested questions: %s", exc)
+            return []
 
     @property
     def passage_link(self) -> render.PassageLink | None:

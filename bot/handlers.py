@@ -34,7 +34,8 @@ async def start(update: Update, context: BotContext) -> None:
         await open_passage(update, context, payload)
         return
     documents = await context.engine.documents()
-    await reply(update, context, render.start_blocks(documents, language_of(update)))
+    buttons = await context.suggestions()
+    await reply(update, context, render.start_blocks(documents, language_of(update)), buttons)
 
 
 async def open_passage(update: Update, context: BotContext, payload: str) -> None:
@@ -53,7 +54,8 @@ async def open_passage(update: Update, context: BotContext, payload: str) -> Non
 async def help_command(update: Update, context: BotContext) -> None:
     """Explain how to ask and what the commands do (admin commands for admins)."""
     admin = context.is_admin(update.effective_user)
-    await reply(update, context, render.help_blocks(language_of(update), admin=admin))
+    buttons = await context.suggestions()
+    await reply(update, context, render.help_blocks(language_of(update), admin=admin), buttons)
 
 
 async def sources(update: Update, context: BotContext) -> None:
@@ -98,12 +100,15 @@ async def answer_question(update: Update, context: BotContext, text: str,
         await reply(update, context, render.plain_blocks(i18n.text(lang, "rate_limited", seconds=wait)))
         return
     started = time.perf_counter()
+    pins = [stored.pin for stored in await context.querylog.pins()]
     answer = await context.engine.ask(
         text, previous=previous.question if previous else None,
-        previous_passage=previous.passage_ids[0] if previous and previous.passage_ids else None)
+        previous_passage=previous.passage_ids[0] if previous and previous.passage_ids else None, pins=pins)
     query_id = await log_question(update, context, answer, (time.perf_counter() - started) * 1000)
     markup = None
-    if query_id is not None and answer.outcome != "small_talk":
+    if answer.outcome == "small_talk":
+        markup = await context.suggestions()
+    elif query_id is not None:
         markup = callbacks.keyboard_for(answer, query_id, lang)
     sent: list[Message] = []
     try:

@@ -53,6 +53,26 @@ def hint_button(lang: str, key: str, **values: object) -> InlineQueryResultsButt
     return InlineQueryResultsButton(text=label, start_parameter=INLINE_PAYLOAD)
 
 
+async def suggested_results(context: BotContext, lang: str) -> list[InlineQueryResultArticle]:
+    """For an empty query: the suggested questions, each with its answer's passage."""
+    results = []
+    version = context.engine.version
+    for question in await context.suggested_questions():
+        answer = context.answers.get(version, question)
+        if answer is None:
+            answer = await context.engine.ask(question)
+            context.answers.put(version, question, answer)
+        if answer.outcome == "answer" and answer.hits:
+            hit = answer.hits[0]
+            results.append(InlineQueryResultArticle(
+                id=f"s{hit.passage_id}", title=_shorten(question, MAX_TITLE_CHARS),
+                description=_shorten(hit.sentence or hit.text, MAX_DESCRIPTION_CHARS),
+                input_message_content=InputTextMessageContent(
+                    render.inline_message(hit, lang, context.passage_link), parse_mode=ParseMode.HTML),
+            ))
+    return results
+
+
 async def on_inline_query(update: Update, context: BotContext) -> None:
     """Offer the best passages for an inline query; a hint when it is empty, limited or not answered."""
     query = update.inline_query
@@ -62,7 +82,8 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     question = " ".join(query.query.split())[:MAX_QUERY_CHARS]
     if not question:
         hint = hint_button(lang, "inline_hint")
-        await query.answer([], cache_time=CACHE_SECONDS, is_personal=True, button=hint)
+        await query.answer(await suggested_results(context, lang), cache_time=CACHE_SECONDS, is_personal=True,
+                           button=hint)
         return
     version = context.engine.version
     answer = context.answers.get(version, question)

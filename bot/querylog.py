@@ -22,6 +22,7 @@ import aiosqlite
 
 from index import migrations
 from index.concurrency import run_sync
+from index.pins import Pin
 
 FILENAME = "usage.db"
 log = logging.getLogger(__name__)
@@ -85,9 +86,31 @@ def m005_answer_messages() -> str:
     """
 
 
+def m006_pins() -> str:
+    return """
+        CREATE TABLE pins (  -- "questions like this are answered by that passage", set by an admin
+            id INTEGER PRIMARY KEY,
+            question TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            text_sha256 TEXT NOT NULL,   -- of the passage's text: the pin outlives rebuilds with it
+            excerpt TEXT NOT NULL,       -- the passage's start, to list the pin by
+            admin_id INTEGER NOT NULL,
+            created REAL NOT NULL
+        );
+    """
+
+
 MIGRATIONS: tuple[migrations.Migration, ...] = (
-    m001_questions, m002_feedback, m003_outcome, m004_delivered, m005_answer_messages,
+    m001_questions, m002_feedback, m003_outcome, m004_delivered, m005_answer_messages, m006_pins,
 )
+
+
+@dataclass(frozen=True)
+class StoredPin:
+    """A pin as the query log keeps it: what the index matches on, and an excerpt to list it by."""
+
+    pin: Pin
+    excerpt: str
 
 
 @dataclass(frozen=True)
@@ -234,6 +257,49 @@ class QueryLog:
         async with self.db.execute("SELECT count(*) FROM questions") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
+
+    async def good_questions(self, limit: int = 10, days: float = 30.0,
+                             now: float | None = None) -> list[str]:
+        """Questions of the last ``days`` that were answered and voted 👍, or answered and asked
+        at least three times: most 👍 first. Follow-ups are left out: logged as read, with the
+        previous question's words in parentheses, they are not questions to offer."""
+        since = (time.time() if now is None else now) - days * 86400
+        sql = ("SELECT min(q.question), count(DISTINCT q.id) AS asked, count(DISTINCT CASE WHEN f.vote > 0 "
+               "THEN f.id END) AS up FROM questions q LEFT JOIN feedback f ON f.query_id = q.id "
+               "WHERE q.outcome = 'answer' AND q.created >= ? AND q.question NOT LIKE '%)' "
+               "GROUP BY lower(q.question) HAVING up > 0 OR asked >= 3 ORDER BY up DESC, asked DESC LIMIT ?")
+        async with self.db.execute(sql, (since, limit)) as cursor:
+            return [str(row[0]) async for row in cursor]
+
+    async def gap_questions(self, days: float = 7.0, now: float | None = None) -> list[str]:
+        """Distinct questions of the last ``days`` that got "not in the story" or "not sure", or a 👎."""
+        since = (time.time() if now is None else now) - days * 86400
+        sql = ("SELECT min(q.question) FROM questions q WHERE q.created >= ? AND q.outcome != 'small_talk' "
+               "AND (q.outcome IN ('not_found', 'unsure') OR EXISTS (SELECT 1 FROM feedback f "
+               "WHERE f.query_id = q.id AND f.vote < 0)) GROUP BY lower(q.question) ORDER BY min(q.id)")
+        async with self.db.execute(sql, (since,)) as cursor:
+            return [str(row[0]) async for row in cursor]
+
+    async def add_pin(self, question: str, doc_id: str, text_sha256: str, excerpt: str, admin_id: int) -> int:
+        cursor = await self.db.execute(
+            "INSERT INTO pins (question, doc_id, text_sha256, excerpt, admin_id, created)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (question, doc_id, text_sha256, excerpt, admin_id, time.time()))
+        pin_id = cursor.lastrowid
+        await cursor.close()
+        return int(pin_id or 0)
+
+    async def pins(self) -> list[StoredPin]:
+        sql = "SELECT id, question, doc_id, text_sha256, excerpt FROM pins ORDER BY id"
+        async with self.db.execute(sql) as cursor:
+            rows = await cursor.fetchall()
+        return [StoredPin(Pin(int(r[0]), str(r[1]), str(r[2]), str(r[3])), str(r[4])) for r in rows]
+
+    async def remove_pin(self, pin_id: int) -> bool:
+        cursor = await self.db.execute("DELETE FROM pins WHERE id = ?", (pin_id,))
+        removed = cursor.rowcount > 0
+        await cursor.close()
+        return removed
 
     async def last_question(self, chat_id: int, user_id: int, since: float) -> LoggedQuestion | None:
         """The user's latest question in this chat since ``since`` (unix time) that was about the

@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 from index import Answer, BuildReport, Document, Hit, PassageContext
 
 from . import i18n
-from .querylog import UsageStats
+from .querylog import StoredPin, UsageStats
 from .split import TELEGRAM_LIMIT, split_html
 
 EXCERPT_CHARS = 220  # further passages and the closest non-answer are shown this short
 FURTHER_MIN_SCORE = 0.75  # calibrated relevance (``Hit.score``) a further passage needs to be listed
 QUESTION_CHARS = 120  # questions quoted in /stats are shown this short
+GAP_GROUPS = 15  # /gaps lists at most this many groups
 MAX_MESSAGES = 4  # a reply longer than this many messages is shortened
 MAX_URL_CHARS = 512  # longer or non-http links are shown without a link
 
@@ -209,6 +210,8 @@ def answer_blocks(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_S
             blocks.append((Span("— "), *_hit_source(closest, lang)))
     if answer.shortened:
         blocks.append((Span(t(lang, "shortened", chars=len(answer.question)), italic=True),))
+    if answer.pinned:
+        blocks.append((Span(t(lang, "pinned_answer"), italic=True),))
     if answer.follow_up_of:  # how it was read, so that a misreading shows
         read_as = t(lang, "follow_up_of", question=shorten(answer.follow_up_of, 160))
         blocks.insert(0, (Span(read_as, italic=True),))
@@ -240,9 +243,10 @@ def small_talk_blocks(lang: str) -> list[Block]:
     return [(Span(i18n.text(lang, "small_talk")), *examples)]
 
 
-def render_answer(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> list[str]:
+def render_answer(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE,
+                  passage_link: PassageLink | None = None) -> list[str]:
     """The reply to a question as Telegram HTML messages."""
-    return to_messages(answer_blocks(answer, lang, min_score=min_score), lang)
+    return to_messages(answer_blocks(answer, lang, min_score=min_score), lang, passage_link=passage_link)
 
 
 def render_answer_plain(answer: Answer, lang: str, *, min_score: float = FURTHER_MIN_SCORE) -> str:
@@ -270,7 +274,7 @@ def start_blocks(documents: Sequence[Document], lang: str) -> list[Block]:
 
 # the command menu and /help list these; admin commands only for admins
 PUBLIC_COMMANDS = ("start", "help", "sources", "ask")
-ADMIN_COMMANDS = ("add", "reload", "remove", "stats")
+ADMIN_COMMANDS = ("add", "reload", "remove", "stats", "gaps", "pin")
 
 
 def help_blocks(lang: str, *, admin: bool = False) -> list[Block]:
@@ -346,6 +350,24 @@ def reload_blocks(report: BuildReport, lang: str) -> list[Block]:
     skipped = [t(lang, "reload_skipped", name=name, reason=reason) for name, reason in report.skipped]
     if skipped:
         blocks.append((Span("\n".join(skipped)),))
+    return blocks
+
+
+def gaps_blocks(groups: Sequence[Sequence[str]], pins: Sequence[StoredPin], lang: str) -> list[Block]:
+    """``/gaps``: the groups of unanswered questions, largest first, two examples each; then the pins."""
+    t = i18n.text
+    total = sum(len(g) for g in groups)
+    lines: list[Span] = [Span(t(lang, "gaps_header", questions=total, groups=len(groups)), bold=True)]
+    if not groups:
+        lines.append(Span("\n" + t(lang, "gaps_none")))
+    for found in groups[:GAP_GROUPS]:
+        examples = ", ".join(f"“{shorten(q, QUESTION_CHARS)}”" for q in found[:2])
+        lines.append(Span(f"\n• {len(found)}× {examples}"))
+    blocks: list[Block] = [tuple(lines)]
+    listed: list[Span] = [Span(t(lang, "pins_header"), bold=True)]
+    listed += [Span(f"\n📌 “{shorten(p.pin.question, QUESTION_CHARS)}” → {p.excerpt}") for p in pins] or [
+        Span("\n" + t(lang, "pins_none"))]
+    blocks.append(tuple(listed))
     return blocks
 
 

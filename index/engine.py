@@ -13,15 +13,16 @@ import functools
 import logging
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from . import build as builder
-from . import followup, judge, links, phrases, search
+from . import followup, judge, links, phrases, search, suggestions
 from . import generation as gen
+from . import pins as pins_
 from .batcher import QueryBatcher
 from .concurrency import run_sync
 from .config import IndexConfig
@@ -51,6 +52,8 @@ class Engine:
         self._lock = asyncio.Lock()
         self._batcher = QueryBatcher(self._encode_questions, config.batch_wait_ms)
         self.last_report: BuildReport | None = None  # of the most recent build, if any
+        self._suggestions: tuple[str, tuple[suggestions.Suggestion, ...]] | None = None
+        self._pin_vectors: dict[str, np.ndarray] = {}  # pinned question -> its vector
         self.scorer = scorer or judge.Scorer.load()
         self._references: judge.References | None = None  # encoded at open
         self._hub_baseline: tuple[gen.Generation, float] | None = None  # of the serving generation
@@ -96,6 +99,14 @@ class Engine:
             log.warning("index not usable (%s): building it from %s", problem, config.corpus_dir)
             await engine.rebuild(progress=progress)
         return engine
+
+    async def suggestions(self) -> tuple[suggestions.Suggestion, ...]:
+        """The questions listed in the documents' metadata that the serving index answers from
+        their own document (checked once per generation, ``suggestions.py``)."""
+        version = self._serving().version
+        if self._suggestions is None or self._suggestions[0] != version:
+            self._suggestions = (version, await suggestions.check(self))
+        return self._suggestions[1]
 
     async def _recover_corpus(self) -> None:
         """Finish or undo what a killed process left of an upload or a removal, as the serving index
@@ -162,15 +173,21 @@ class Engine:
         return self._references
 
     async def ask(self, question: str, *, k: int | None = None, offset: int = 0,
-                  previous: str | None = None, previous_passage: int | None = None) -> Answer:
+                  previous: str | None = None, previous_passage: int | None = None,
+                  pins: Sequence[pins_.Pin] = ()) -> Answer:
         """Answer a question with up to ``k`` hits starting at rank ``offset``.
 
         Empty or whitespace-only questions raise ``ValueError``; questions longer than
         ``config.max_question_chars`` are shortened and ``Answer.shortened`` is set. With the
         ``previous`` question of the conversation (and the passage that answered it), a follow-up
         (``followup.py``) is also read in its light, and answered that way when that answers
-        better (``Answer.follow_up_of``).
+        better (``Answer.follow_up_of``). A question close to one an admin pinned a passage
+        for (``pins.py``) is answered with that passage (``Answer.pinned``).
         """
+        if pins and offset == 0:
+            pinned = await self._pinned(question, pins)
+            if pinned is not None:
+                return pinned
         alone = await self._ask(question, k, offset)
         leans = bool(previous and previous.strip()) and followup.leans_on(question)
         if not leans or previous is None:
@@ -183,6 +200,37 @@ class Engine:
         if best is alone:
             return alone
         return replace(followup.near_previous(best, previous_passage), follow_up_of=previous.strip()[:300])
+
+    async def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
+        """Question vectors (unit length) of ``texts``, for grouping them (``pins.group``)."""
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.asarray(await run_sync(self.embedder.encode, list(texts), query=True), dtype=np.float32)
+
+    async def _pinned(self, question: str, pins: Sequence[pins_.Pin]) -> Answer | None:
+        """The answer from the pin nearest ``question``, if one is near and its passage still exists."""
+        missing = [p.question for p in pins if p.question not in self._pin_vectors]
+        if missing:
+            self._pin_vectors.update(zip(missing, await self.embed_questions(missing), strict=True))
+        query = await self._batcher.encode(question.strip())
+        pin = pins_.closest_pin(query, pins, np.stack([self._pin_vectors[p.question] for p in pins]))
+        if pin is None:
+            return None
+        generation = self._serving()
+        async with generation.use():
+            passage = await generation.store.passage_with_hash(pin.doc_id, pin.text_sha256)
+            if passage is None or pin.doc_id not in generation.by_id:
+                return None
+            vectors = generation.sentence_vectors(passage.id)
+            best = int(np.argmax(vectors @ query)) if len(vectors) else 0
+            sentences = passage.sentences or ((0, len(passage.text)),)
+            document = generation.by_id[pin.doc_id]
+            highlight = sentences[min(best, len(sentences) - 1)]
+            hit = Hit(passage.id, passage.doc_id, document.title, document.source, document.url,
+                      passage.paragraph, passage.text, 1.0, highlight, passage.page, passage.on_page,
+                      passage.section)
+        return Answer(question=question.strip(), answered=True, hits=(hit,), confidence=1.0,
+                      outcome="answer", language=search.guess_language(question), pinned=pin.question)
 
     async def _ask(self, question: str, k: int | None, offset: int) -> Answer:
         question = question.strip()
@@ -303,6 +351,11 @@ class Engine:
                  report.version, report.documents, report.passages, report.added, report.changed,
                  report.removed, report.embedded, report.seconds)
         self.last_report = report
+        if folder is not None:
+            try:  # each build checks the questions its documents list; the build stands regardless
+                await self.suggestions()
+            except Exception as exc:
+                log.warning("suggested questions not checked: %s", exc)
         return report
 
     async def documents(self) -> list[Document]:

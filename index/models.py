@@ -80,6 +80,7 @@ class Answer:
     whole_story: bool = False  # a question about the whole document: hits are its lead
     evidence: object = field(default=None, compare=False, repr=False)  # ``judge.Evidence`` weighed
     follow_up_of: str = ""  # the previous question this one was read with (``followup.py``), if any
+    pinned: str = ""  # the question an admin pinned hits[0] for, when that is why it answers (``pins.py``)
 
     def __post_init__(self) -> None:
         if not self.outcome:

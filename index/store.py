@@ -166,6 +166,14 @@ class Store:
             row = await cursor.fetchone()
         return _passage(row) if row else None
 
+    async def passage_with_hash(self, doc_id: str, text_sha256: str) -> Passage | None:
+        """The first passage of a document whose text has this hash (what a pin names)."""
+        sql = (f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? AND text_sha256 = ? "
+               "ORDER BY paragraph, window_no LIMIT 1")
+        async with self._db.execute(sql, (doc_id, text_sha256)) as cursor:
+            row = await cursor.fetchone()
+        return _passage(row) if row else None
+
     async def passage_keys(self) -> list[tuple[int, str, int, int, str]]:
         """(id, doc_id, paragraph, window, text hash) of every passage: what keeps ids stable."""
         sql = "SELECT id, doc_id, paragraph, window_no, text_sha256 FROM passages"

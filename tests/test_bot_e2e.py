@@ -21,8 +21,9 @@ from typing import Any
 
 import faiss
 import pytest
-from support.botapi import BotApi, Call, settled
+from support.botapi import BOT_USER, BotApi, Call, settled
 from support.fakes import FakeEmbedder, GatedEmbedder
+from telegram import helpers
 from telegram.ext import Application
 
 from bot import i18n, render
@@ -279,7 +280,9 @@ async def test_a_reply_over_4096_characters_is_split_into_several_messages(
         corpus=corpus, embedder=FakeEmbedder(max_tokens=10_000), max_passage_tokens=10_000, threshold=0.0
     )
     question = sentences[60]
-    expected = render.render_answer(await engine_of(app).ask(question), "de")
+    link = helpers.create_deep_linked_url(BOT_USER["username"], "p_")
+    answer = await engine_of(app).ask(question)
+    expected = render.render_answer(answer, "de", passage_link=lambda p: f"{link}{p}")
     assert len(expected) >= 2
     calls = await reply_to(bot_api, ALICE, question, n=len(expected))
     assert [call.text for call in calls] == expected
