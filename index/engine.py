@@ -199,7 +199,8 @@ class Engine:
                 best = candidate
         if best is alone:
             return alone
-        return replace(followup.near_previous(best, previous_passage), follow_up_of=previous.strip()[:300])
+        settled = followup.near_previous(best, previous_passage, alone)
+        return replace(settled, follow_up_of=previous.strip()[:300])
 
     async def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
         """Question vectors (unit length) of ``texts``, for grouping them (``pins.group``)."""

@@ -88,13 +88,15 @@ def prefer(reading: Answer, best: Answer) -> bool:
     return a >= _RANK["unsure"] and reading.confidence > best.confidence
 
 
-def near_previous(answer: Answer, previous_passage: int | None) -> Answer:
-    """When the follow-up's best reading is not sure, and the previous answer's passage is among
-    its candidates, that passage comes first: a follow-up most often asks on about the same place."""
-    if answer.outcome == "answer" or previous_passage is None:
+def near_previous(answer: Answer, previous_passage: int | None, alone: Answer) -> Answer:
+    """When the follow-up alone is weak (not an answer) and the previous answer's passage is among
+    the best reading's candidates, that passage comes first: a follow-up most often asks about the
+    same place. A reading that was sure of another passage becomes "not sure" then, showing both."""
+    if previous_passage is None or _rank(alone) == _RANK["answer"]:
         return answer
     ids = [h.passage_id for h in answer.hits]
     if previous_passage not in ids[1:]:
         return answer
     at = ids.index(previous_passage)
-    return replace(answer, hits=(answer.hits[at], *answer.hits[:at], *answer.hits[at + 1 :]))
+    hits = (answer.hits[at], *answer.hits[:at], *answer.hits[at + 1 :])
+    return replace(answer, hits=hits, outcome="unsure", answered=False)

@@ -75,12 +75,15 @@ def test_a_reading_is_preferred_only_when_it_answers_better() -> None:
     assert prefer(answer("unsure", 0.1), answer("answer", 1.0, whole=True))  # "the whole story" misread
 
 
-def test_an_unsure_reading_puts_the_previous_answer_s_passage_first() -> None:
+def test_when_the_follow_up_alone_is_weak_the_previous_answer_s_passage_comes_first() -> None:
+    weak, sure_alone = answer("unsure", 0.1), answer("answer", 0.9)
     unsure = answer("unsure", 0.2, (4, 11, 8))
-    assert [h.paragraph for h in near_previous(unsure, 11).hits] == [11, 4, 8]
-    assert near_previous(unsure, 99) is unsure
-    sure = answer("answer", 0.8, (4, 11))
-    assert near_previous(sure, 11) is sure
+    assert [h.paragraph for h in near_previous(unsure, 11, weak).hits] == [11, 4, 8]
+    assert near_previous(unsure, 99, weak) is unsure  # not among the candidates
+    assert near_previous(unsure, 11, sure_alone) is unsure  # the follow-up alone was answered
+    sure = near_previous(answer("answer", 0.8, (4, 11)), 11, weak)
+    assert ([h.paragraph for h in sure.hits], sure.outcome) == ([11, 4], "unsure")  # both shown, not sure
+    assert near_previous(unsure, 11, answer("answer", 1.0, whole=True)).hits[0].paragraph == 11
 
 
 def test_the_pair_sets_are_well_formed_and_in_both_languages() -> None:
