@@ -29,6 +29,7 @@ from .callbacks import AskRemove, CancelRemove, ConfirmRemove, Unpin, confirm_ke
 from .context import BotContext, language_of, reply
 from .handlers import cannot_do, question
 from .progress import Status
+from .removals import Pending
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ async def reload(update: Update, context: BotContext) -> None:
     log.info("reloaded: %s documents, %s passages in %.1f s",
              report.documents, report.passages, report.seconds)
     await status.finish(render.reload_blocks(report, language_of(update)))
+    await context.suggested_questions()  # each build checks the questions the documents list
 
 
 async def _status(update: Update, context: BotContext, key: str, **values: object) -> Status:
@@ -133,23 +135,26 @@ async def upload(update: Update, context: BotContext) -> None:
         return
     title, link = parse_caption(message.caption)
     status = await _status(update, context, "upload_working", name=name)
+    work = context.engine.add_document(name, data, title=title, url=link, on_progress=status)
+    await _adding(update, context, status, work, "upload_rejected", name=name)
+
+
+async def _adding(update: Update, context: BotContext, status: Status,
+                  work: Awaitable[tuple[Document, BuildReport]], rejected: str, **values: str) -> None:
+    """Await an upload's or a link's work, then turn its status message into the outcome."""
+    lang = language_of(update)
     try:
-        added, report = await context.engine.add_document(name, data, title=title, url=link,
-                                                          on_progress=status)
+        added, report = await work
     except BuildInProgress:
-        await status.finish(render.plain_blocks(i18n.text(language_of(update), "reload_running")))
+        await status.finish(render.plain_blocks(i18n.text(lang, "reload_running")))
         return
     except (DocumentError, BuildError) as exc:
-        log.info("upload %r from admin %s rejected: %s", name, _user_id(update), exc)
-        text = i18n.text(language_of(update), "upload_rejected", name=name, reason=str(exc))
-        await status.finish(render.plain_blocks(text))
+        log.info("%s from admin %s refused: %s", values, _user_id(update), exc)
+        await status.finish(render.plain_blocks(i18n.text(lang, rejected, reason=str(exc), **values)))
         return
-    await _added(update, status, added, report)
-
-
-async def _added(update: Update, status: Status, added: Document, report: BuildReport) -> None:
     log.info("admin %s added document %s (%d passages)", _user_id(update), added.id, added.passages)
-    await status.finish(render.added_blocks(added, report, language_of(update)))
+    await status.finish(render.added_blocks(added, report, lang))
+    await context.suggested_questions()  # each build checks the questions the documents list
 
 
 @admin_only("add")
@@ -174,17 +179,8 @@ async def link_message(update: Update, context: BotContext) -> None:
 
 async def _add_link(update: Update, context: BotContext, url: str) -> None:
     status = await _status(update, context, "link_working", url=url[:200])
-    try:
-        added, report = await context.engine.add_link(url, on_progress=status)
-    except BuildInProgress:
-        await status.finish(render.plain_blocks(i18n.text(language_of(update), "reload_running")))
-        return
-    except (DocumentError, BuildError) as exc:
-        log.info("link %r from admin %s refused: %s", url[:200], _user_id(update), exc)
-        text = i18n.text(language_of(update), "link_rejected", url=url[:200], reason=str(exc))
-        await status.finish(render.plain_blocks(text))
-        return
-    await _added(update, status, added, report)
+    await _adding(update, context, status, context.engine.add_link(url, on_progress=status), "link_rejected",
+                  url=url[:200])
 
 
 @admin_only("remove")
@@ -211,17 +207,29 @@ async def _confirm(update: Update, context: BotContext, admin_id: int, found: Do
     await reply(update, context, render.plain_blocks(text), confirm_keyboard(lang, token))
 
 
+async def _pending_removal(update: Update, context: BotContext, token: str) -> Pending | None:
+    """The removal a button's token stands for, if the admin it was issued to pressed it; anyone
+    else (or an expired or forged token) gets the refusal as the callback's answer."""
+    query = update.callback_query
+    assert query is not None
+    user, pending = query.from_user, context.removals.peek(token)
+    if pending is not None and context.is_admin(user) and pending.admin_id == user.id:
+        return pending
+    what = "expired or forged" if pending is None else f"refused ({pending.doc_id})"
+    log.warning("%s removal button from user %s", what, user.id)
+    await query.answer(i18n.text(language_of(update), "expired" if pending is None else "remove_not_yours"),
+                       show_alert=pending is not None)
+    return None
+
+
 async def ask_remove_button(update: Update, context: BotContext, data: AskRemove) -> None:
     """A remove button of ``/sources``: ask the admin who was shown it to confirm."""
     query = update.callback_query
     if query is None:
         return
-    user, lang = query.from_user, language_of(update)
-    pending = context.removals.peek(data.token)
-    if pending is None or not context.is_admin(user) or pending.admin_id != user.id:
-        log.warning("%s remove button from user %s", "expired" if pending is None else "refused", user.id)
-        await query.answer(i18n.text(lang, "expired" if pending is None else "remove_not_yours"),
-                           show_alert=pending is not None)
+    user = query.from_user
+    pending = await _pending_removal(update, context, data.token)
+    if pending is None:
         return
     await query.answer()
     found = next((d for d in await context.engine.documents() if d.id == pending.doc_id), None)
@@ -237,12 +245,8 @@ async def remove_button(update: Update, context: BotContext, data: ConfirmRemove
     if query is None:
         return
     user, lang = query.from_user, language_of(update)
-    pending = context.removals.peek(data.token)
-    if pending is None or not context.is_admin(user) or pending.admin_id != user.id:
-        what = "expired or forged" if pending is None else f"refused ({pending.doc_id})"
-        log.warning("%s removal confirmation from user %s", what, user.id)
-        await query.answer(i18n.text(lang, "expired" if pending is None else "remove_not_yours"),
-                           show_alert=pending is not None)
+    pending = await _pending_removal(update, context, data.token)
+    if pending is None:
         return
     context.removals.take(data.token, user.id)
     await query.answer()

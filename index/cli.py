@@ -82,9 +82,11 @@ async def _build(config: IndexConfig, embedder: Embedder | None) -> int:
     engine = await Engine.open(config, embedder, build_if_missing=True, progress=True)
     try:
         report = engine.last_report or await engine.rebuild(progress=True)
+        suggested = await engine.suggestions()  # logs each listed question its document does not answer
     finally:
         await engine.close()
     print(summary(report))
+    print(f"suggested questions answered from their documents: {len(suggested)}")
     return 0
 
 

@@ -184,11 +184,12 @@ class Engine:
         better (``Answer.follow_up_of``). A question close to one an admin pinned a passage
         for (``pins.py``) is answered with that passage (``Answer.pinned``).
         """
+        encoded = None
         if pins and offset == 0:
-            pinned = await self._pinned(question, pins)
+            pinned, encoded = await self._pinned(question, pins)
             if pinned is not None:
                 return pinned
-        alone = await self._ask(question, k, offset)
+        alone = await self._ask(question, k, offset, encoded)
         leans = bool(previous and previous.strip()) and followup.leans_on(question)
         if not leans or previous is None:
             return alone
@@ -208,20 +209,21 @@ class Engine:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.asarray(await run_sync(self.embedder.encode, list(texts), query=True), dtype=np.float32)
 
-    async def _pinned(self, question: str, pins: Sequence[pins_.Pin]) -> Answer | None:
-        """The answer from the pin nearest ``question``, if one is near and its passage still exists."""
+    async def _pinned(self, question: str, pins: Sequence[pins_.Pin]) -> tuple[Answer | None, np.ndarray]:
+        """The answer from the pin nearest ``question``, if one is near and its passage still exists;
+        and the question's vector, which the search then uses rather than encoding it again."""
         missing = [p.question for p in pins if p.question not in self._pin_vectors]
         if missing:
             self._pin_vectors.update(zip(missing, await self.embed_questions(missing), strict=True))
         query = await self._batcher.encode(question.strip())
         pin = pins_.closest_pin(query, pins, np.stack([self._pin_vectors[p.question] for p in pins]))
         if pin is None:
-            return None
+            return None, query
         generation = self._serving()
         async with generation.use():
             passage = await generation.store.passage_with_hash(pin.doc_id, pin.text_sha256)
             if passage is None or pin.doc_id not in generation.by_id:
-                return None
+                return None, query
             vectors = generation.sentence_vectors(passage.id)
             best = int(np.argmax(vectors @ query)) if len(vectors) else 0
             sentences = passage.sentences or ((0, len(passage.text)),)
@@ -231,9 +233,10 @@ class Engine:
                       passage.paragraph, passage.text, 1.0, highlight, passage.page, passage.on_page,
                       passage.section)
         return Answer(question=question.strip(), answered=True, hits=(hit,), confidence=1.0,
-                      outcome="answer", language=search.guess_language(question), pinned=pin.question)
+                      outcome="answer", language=search.guess_language(question), pinned=pin.question), query
 
-    async def _ask(self, question: str, k: int | None, offset: int) -> Answer:
+    async def _ask(self, question: str, k: int | None, offset: int,
+                   query: np.ndarray | None = None) -> Answer:
         question = question.strip()
         if not question:
             raise ValueError("empty question")
@@ -249,7 +252,8 @@ class Engine:
         asked = judge.content_words(question)
         async with generation.use():
             clock = time.perf_counter()
-            query = await self._batcher.encode(question)
+            if query is None or shortened:  # ``query``: the vector of the whole stripped question
+                query = await self._batcher.encode(question)
             timings["encode"] = (now := time.perf_counter()) - clock
             language = search.guess_language(question)
             keyword: list[int] = []
@@ -352,11 +356,6 @@ class Engine:
                  report.version, report.documents, report.passages, report.added, report.changed,
                  report.removed, report.embedded, report.seconds)
         self.last_report = report
-        if folder is not None:
-            try:  # each build checks the questions its documents list; the build stands regardless
-                await self.suggestions()
-            except Exception as exc:
-                log.warning("suggested questions not checked: %s", exc)
         return report
 
     async def documents(self) -> list[Document]:

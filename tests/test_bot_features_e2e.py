@@ -278,10 +278,11 @@ async def test_inline_query_of_1000_characters_is_answered(api: BotApi, app: App
     assert 1 <= len(call.params["results"]) <= 3
 
 
-async def test_empty_inline_query_shows_a_hint(api: BotApi, app: App) -> None:
+async def test_empty_inline_query_shows_a_hint_and_the_suggested_questions(api: BotApi, app: App) -> None:
     inline(api, ALICE, "   ", lang="de")
     (call,) = await api.next_calls("answerInlineQuery")
-    assert call.params["results"] == []
+    listed = {s.question for s in await engine_of(app).suggestions()}
+    assert listed and {r["title"] for r in call.params["results"]} <= listed
     assert call.params["button"] == {"text": "Tippe eine Frage zur Geschichte", "start_parameter": "inline"}
 
 
