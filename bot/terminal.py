@@ -10,7 +10,7 @@ import asyncio
 import os
 from collections.abc import Callable
 
-from index import Engine, IndexConfig
+from index import Answer, Engine, IndexConfig
 
 from . import i18n, render
 from .app import EngineFactory
@@ -26,10 +26,18 @@ def terminal_language(env: dict[str, str] | None = None) -> str:
 
 async def answer_text(engine: Engine, question: str, lang: str) -> str:
     """The plain-text reply to one question ("" for an empty one)."""
+    return (await answer_with(engine, question, lang, None))[0]
+
+
+async def answer_with(engine: Engine, question: str, lang: str,
+                      previous: Answer | None) -> tuple[str, Answer | None]:
+    """The reply, and the answer a follow-up may lean on next (the previous one after small talk)."""
     if not question.strip():
-        return ""
-    answer = await engine.ask(question)
-    return render.render_answer_plain(answer, lang)
+        return "", previous
+    shown = previous.hits[0].passage_id if previous is not None and previous.hits else None
+    answer = await engine.ask(question, previous=previous.question if previous else None,
+                              previous_passage=shown)
+    return render.render_answer_plain(answer, lang), (previous if answer.outcome == "small_talk" else answer)
 
 
 def ask(config: IndexConfig, question: str, lang: str, engine_factory: EngineFactory) -> str:
@@ -61,6 +69,7 @@ def chat(
         try:
             documents = runner.run(engine.documents())
             write(render.to_plain(render.start_blocks(documents, lang)) + "\n")
+            previous: Answer | None = None  # a follow-up leans on it, as in a private chat
             while True:
                 try:
                     line = read("> ")
@@ -69,7 +78,7 @@ def chat(
                     break
                 if line.strip().lower() in QUIT:
                     break
-                reply = runner.run(answer_text(engine, line, lang))
+                reply, previous = runner.run(answer_with(engine, line, lang, previous))
                 if reply:
                     write(reply + "\n")
         finally:

@@ -102,3 +102,16 @@ def test_a_bad_setting_stops_the_start_with_its_name(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "BOT_ADMIN_IDS" in done.stderr and "'abc'" in done.stderr
     assert "never-printed-secret" not in done.stderr + done.stdout
+
+
+async def test_the_terminal_chat_keeps_the_last_answer_for_a_follow_up_but_not_small_talk(
+    engine: Engine,
+) -> None:
+    from bot.terminal import answer_with
+
+    _, first = await answer_with(engine, "Wo wurde Durov festgenommen?", "de", None)
+    assert first is not None and first.outcome != "small_talk"
+    reply, kept = await answer_with(engine, "Hallo!", "de", first)
+    assert reply and kept is first  # small talk: the follow-up still leans on the question before
+    _, empty = await answer_with(engine, "   ", "de", first)
+    assert empty is first
