@@ -38,6 +38,7 @@ from index import Engine, IndexConfig
 
 from . import admin, buttons, groups, handlers, i18n, inline, reactions, render
 from .context import CONTEXT_TYPES, BotApplication, BotContext
+from .health import Health, health_server
 from .logs import redact_secret
 from .querylog import QueryLog
 from .settings import BotSettings
@@ -190,10 +191,12 @@ def build_application(
 
 @contextlib.asynccontextmanager
 async def _lifecycle(
-    application: Application, start_updater: Callable[[Updater], Awaitable[object]]
+    application: Application, start_updater: Callable[[Updater], Awaitable[object]], *,
+    drain_seconds: float | None = None, on_drain: Callable[[], object] | None = None,
 ) -> AsyncIterator[Application]:
     """The steps of ``run_polling`` / ``run_webhook`` inside an event loop that is already running:
-    initialize, post_init, start fetching updates, start; on exit stop and shut down cleanly."""
+    initialize, post_init, start fetching updates, start; on exit stop taking updates, let the
+    ones in flight finish (within ``drain_seconds``, if given) and shut down cleanly."""
     await application.initialize()
     try:
         if application.post_init:
@@ -204,14 +207,31 @@ async def _lifecycle(
         try:
             yield application
         finally:
+            if on_drain is not None:
+                on_drain()
             if application.updater.running:
                 await application.updater.stop()
             if application.running:
-                await application.stop()
+                await _drain(application, drain_seconds)
     finally:
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+async def _drain(application: Application, seconds: float | None) -> None:
+    """``Application.stop``: the updates taken are answered first; beyond ``seconds`` the answers
+    still running are cancelled (and logged) so that a shutdown never hangs."""
+    stopping = asyncio.ensure_future(application.stop())
+    done, _ = await asyncio.wait({stopping}, timeout=seconds)
+    if done:
+        stopping.result()
+        return
+    log.warning("answers still running after %g s of draining are cancelled", seconds)
+    for task in asyncio.all_tasks():  # PTB names each concurrent update's task so
+        if task.get_name().endswith(":process_concurrent_update"):
+            task.cancel()
+    await stopping
 
 
 def running(application: Application, *, poll_timeout: float = 10.0) -> AsyncContextManager[Application]:
@@ -220,8 +240,21 @@ def running(application: Application, *, poll_timeout: float = 10.0) -> AsyncCon
         timeout=dt.timedelta(seconds=poll_timeout), allowed_updates=Update.ALL_TYPES))
 
 
-def serving(application: Application, webhook: WebhookSettings) -> AsyncContextManager[Application]:
-    """Run the application in webhook mode inside a running event loop: registers the webhook and
-    serves updates POSTed to ``listen:port/url_path``."""
+@contextlib.asynccontextmanager
+async def serving(application: Application, webhook: WebhookSettings) -> AsyncIterator[Application]:
+    """Run the application in webhook mode inside a running event loop: registers the webhook,
+    serves updates POSTed to ``listen:port/url_path`` and ``/healthz`` on ``health_port``; on exit
+    it drains (``health.py`` says "draining", no update is taken, answers in flight finish within
+    ``drain_seconds``) and closes."""
     arguments = webhook_arguments(webhook)  # checked before anything starts
-    return _lifecycle(application, lambda updater: updater.start_webhook(**arguments))
+    health = Health(application.bot_data)
+    server = health_server(health, webhook.listen, webhook.health_port) if webhook.health_port else None
+    try:
+        lifecycle = _lifecycle(application, lambda updater: updater.start_webhook(**arguments),
+                               drain_seconds=webhook.drain_seconds, on_drain=health.drain)
+        async with lifecycle:
+            yield application
+    finally:
+        if server is not None:
+            server.stop()
+            await server.close_all_connections()

@@ -9,6 +9,9 @@ Settings (``config.toml`` ``[bot]``, environment over file):
     webhook_url_path  the path updates are POSTed to (default "telegram")
     webhook_url       the public https URL Telegram calls, e.g. https://bot.example.org/telegram
                       (env TELEGRAM_WEBHOOK_URL); required in webhook mode
+    health_port       GET /healthz on this port, same address (default 0: off; bot/health.py)
+    drain_seconds     at SIGTERM, updates stop being taken and answers in flight get this long
+                      to finish before the bot closes (default 30)
     TELEGRAM_WEBHOOK_SECRET  (environment only) the secret Telegram sends in the
                       X-Telegram-Bot-Api-Secret-Token header; requests without it are refused (403)
 
@@ -17,7 +20,10 @@ TLS is terminated by the load balancer or a reverse proxy in front of the bot.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,8 +32,9 @@ from telegram import Update
 from telegram.ext import Application
 
 from index import ConfigError
-from index.config import Section, integer
+from index.config import Section, integer, number
 
+log = logging.getLogger(__name__)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _PATH = re.compile(r"^[A-Za-z0-9._~/-]{0,200}$")
 
@@ -39,6 +46,8 @@ class WebhookSettings:
     url_path: str = "telegram"
     url: str = ""  # where Telegram sends updates; "" until set
     secret_token: str = field(default="", repr=False)
+    health_port: int = 0  # GET /healthz on this port (``health.py``); 0: off
+    drain_seconds: float = 30.0  # at shutdown, answers in flight get this long to finish
 
     def require(self) -> None:
         """``ConfigError`` naming what webhook mode still lacks."""
@@ -79,9 +88,15 @@ def webhook_settings(section: Section) -> WebhookSettings:
     port = section.value("webhook_port", integer(1), d.port)
     if port > 65535:
         raise ConfigError(f"[bot] webhook_port must be a port number (1-65535), got {port!r}")
+    health_port = section.value("health_port", integer(0), d.health_port)
+    if health_port > 65535 or health_port == port:
+        raise ConfigError(f"[bot] health_port must be 0 or a port other than webhook_port, "
+                          f"got {health_port!r}")
     return WebhookSettings(
         listen=section.value("webhook_listen", _address, d.listen),
         port=port,
+        health_port=health_port,
+        drain_seconds=section.value("drain_seconds", number(0.0, 3600.0), d.drain_seconds),
         url_path=section.value("webhook_url_path", _path, d.url_path),
         url=section.value("webhook_url", _url, d.url, env="TELEGRAM_WEBHOOK_URL"),
         secret_token=section.from_env("TELEGRAM_WEBHOOK_SECRET", _secret, ""),
@@ -100,5 +115,20 @@ def webhook_arguments(settings: WebhookSettings) -> dict[str, Any]:
 
 
 def run_webhook(application: AnyApplication, settings: WebhookSettings) -> None:
-    """Serve updates POSTed to ``listen:port/url_path`` until stopped (blocking, like run_polling)."""
-    application.run_webhook(**webhook_arguments(settings))
+    """Serve updates POSTed to ``listen:port/url_path`` until SIGTERM or SIGINT, then drain:
+    stop taking updates, let answers in flight finish (at most ``drain_seconds``), close."""
+    from .app import serving
+
+    settings.require()
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with serving(application, settings):
+            log.info("webhook mode: updates on %s:%s/%s, /healthz on port %s", settings.listen, settings.port,
+                     settings.url_path, settings.health_port or "(off)")
+            await stop.wait()
+
+    asyncio.run(serve())

@@ -3,6 +3,8 @@ replying through the Bot API stand-in; requests without the right secret token a
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from support.botapi import BotApi
-from support.fakes import FakeEmbedder
+from support.botrun import BotProcess, process_env, watching
+from support.fakes import FakeEmbedder, GatedEmbedder
 from telegram.ext import Application
 
 from bot.__main__ import main
@@ -123,3 +126,84 @@ def test_run_webhook_without_a_secret_fails_at_start_naming_it(
 
     assert main(["--config", str(config), "run", "--webhook"], engine_factory=no_engine) == 2
     assert "TELEGRAM_WEBHOOK_SECRET" in capsys.readouterr().err
+
+
+async def health(port: int) -> tuple[int, dict[str, Any]]:
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/healthz", timeout=30)
+    return response.status_code, response.json()
+
+
+def gated_bot(bot_api: BotApi, corpus_dir: Path, tmp_path: Path, gated: GatedEmbedder,
+              drain_seconds: float) -> tuple[Application, WebhookSettings]:
+    port, health_port = free_port(), free_port()
+    hook = WebhookSettings("127.0.0.1", port, "hook", f"http://127.0.0.1:{port}/hook", SECRET,
+                           health_port=health_port, drain_seconds=drain_seconds)
+    config = IndexConfig(corpus_dir=corpus_dir, data_dir=tmp_path / "data", threshold=0.0)
+    settings = BotSettings(index=config, token=bot_api.token, api_base_url=bot_api.base_url, webhook=hook)
+
+    async def open_engine(config: IndexConfig) -> Engine:
+        return await Engine.open(config, gated)
+
+    return build_application(settings, engine_factory=open_engine), hook
+
+
+async def test_healthz_reports_the_serving_generation_then_draining_while_answers_in_flight_finish(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, gated: GatedEmbedder
+) -> None:
+    application, hook = gated_bot(bot_api, corpus_dir, tmp_path, gated, drain_seconds=60)
+    bot = serving(application, hook)
+    await bot.__aenter__()  # serving: the webhook and /healthz answer
+    status, body = await health(hook.health_port)
+    assert status == 200 and body == {"status": "ok", "index": "open",
+                                      "generation": application.bot_data.engine.version}
+    gated.hold_queries = True
+    assert await post(hook.url, update(bot_api, ALICE, "Was sagt Durov über Kriminelle?", 1), SECRET) == 200
+    assert await asyncio.to_thread(gated.entered.wait, 30)  # the answer is in flight
+    with watching("bot.health", "draining") as draining:
+        served = asyncio.create_task(bot.__aexit__(None, None, None))  # what SIGTERM starts
+        await draining.reached(1)
+    status, body = await health(hook.health_port)
+    assert (status, body["status"]) == (503, "draining")
+    assert not served.done()  # waiting for the answer in flight
+    gated.release.set()
+    await asyncio.wait_for(served, 30)
+    (reply,) = await bot_api.next_calls("sendMessage", chat_id=ALICE)
+    assert "Durov" in reply.plain
+
+
+async def test_draining_is_bounded_an_answer_stuck_past_it_is_cancelled(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path, gated: GatedEmbedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    application, hook = gated_bot(bot_api, corpus_dir, tmp_path, gated, drain_seconds=0.2)
+    async with serving(application, hook):
+        gated.hold_queries = True
+        assert await post(hook.url, update(bot_api, ALICE, "Wer ist Durov?", 1), SECRET) == 200
+        assert await asyncio.to_thread(gated.entered.wait, 30)
+    assert "answers still running after 0.2 s of draining are cancelled" in caplog.text
+    assert bot_api.calls_of("sendMessage", chat_id=ALICE) == []
+    gated.release.set()
+
+
+async def test_the_bot_process_in_webhook_mode_answers_reports_health_and_ends_cleanly_on_sigterm(
+    bot_api: BotApi, corpus_dir: Path, tmp_path: Path
+) -> None:
+    port, health_port = free_port(), free_port()
+    config = tmp_path / "config.toml"
+    settings = (f"[index]\nthreshold = 0.0\n\n[bot]\nwebhook_port = {port}\nhealth_port = {health_port}\n"
+                f'webhook_url = "http://127.0.0.1:{port}/telegram"\n')
+    config.write_text(settings, encoding="utf-8")
+    env = process_env(bot_api, corpus_dir, tmp_path / "data", 1001, TELEGRAM_WEBHOOK_SECRET=SECRET)
+    bot = await BotProcess.start(env, "--config", str(config), "run", "--webhook")
+    try:
+        await bot.wait_for("webhook mode: updates on 127.0.0.1")
+        status, body = await health(health_port)
+        assert status == 200 and body["status"] == "ok"
+        url = f"http://127.0.0.1:{port}/telegram"
+        assert await post(url, update(bot_api, ALICE, "Was sagt Durov über Kriminelle?", 1), SECRET) == 200
+        (reply,) = await bot_api.next_calls("sendMessage", chat_id=ALICE)
+        assert "Durov" in reply.plain
+    finally:
+        code = await bot.stop(signal.SIGTERM)
+    assert code == 0, bot.log
+    assert "draining" in bot.log and "Traceback" not in bot.log

@@ -164,10 +164,10 @@ class BotProcess:
             self._changed = asyncio.Event()
 
     async def wait_for(self, marker: str, seconds: float = TIMEOUT) -> None:
-        """Until a line of stdout contains ``marker``."""
+        """Until a line of stdout or stderr (the log) contains ``marker``."""
 
         async def until() -> None:
-            while not any(marker in line for line in self.stdout):
+            while not any(marker in line for line in (*self.stdout, *self.stderr)):
                 if self.process.returncode is not None:
                     raise AssertionError(f"the bot exited before {marker!r}:\n{self.log}")
                 await self._changed.wait()
