@@ -57,13 +57,7 @@ async def test_in_a_group_a_reply_to_the_bot_s_answer_is_a_follow_up(bot_api: Bo
         bot_api.message(ALICE, chat_id=GROUP, chat_type="supergroup", text=f"/ask {FIRST}", entities=command)
         (answer,) = await bot_api.next_calls("sendMessage", GROUP)
         await recorded.reached(1)  # the answer's message is known as one
-    replied = {
-        "message_id": answer.result["message_id"],
-        "date": 0,
-        "chat": answer.result["chat"],
-        "from": answer.result["from"],
-        "text": answer.plain,
-    }
+    replied = answer.message
     bot_api.message(BOB, chat_id=GROUP, chat_type="supergroup", text=FOLLOW_UP, reply_to_message=replied)
     (follow_up,) = await bot_api.next_calls("sendMessage", GROUP)
     assert follow_up.plain.startswith(NOTE) and "gegen Kaution freigelassen" in follow_up.plain

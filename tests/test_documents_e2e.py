@@ -85,26 +85,7 @@ async def test_a_pdf_upload_is_answered_from_with_its_page_and_context(
     answer = await ask(bot_api, "Wann zerstörte ein Hochwasser die Pumpstation?")
     assert "Im Sommer 1921 zerstörte ein Hochwasser" in answer.plain
     assert "Quellenbacher Chronik, page 1, paragraph 2" in answer.plain
-    buttons = {
-        b["text"]: b["callback_data"] for row in answer.params["reply_markup"]["inline_keyboard"] for b in row
-    }
-    message = {
-        "message_id": answer.result["message_id"],
-        "date": 0,
-        "chat": {"id": ALICE, "type": "private"},
-        "text": "x",
-    }
-    bot_api.push(
-        {
-            "callback_query": {
-                "id": "cq-context",
-                "from": bot_api.user(ALICE),
-                "chat_instance": "c",
-                "data": buttons["Show context"],
-                "message": message,
-            }
-        }
-    )
+    bot_api.press(ALICE, answer.buttons["Show context"], answer.message)
     (context,) = await bot_api.next_calls("sendMessage", ALICE)
     paragraphs = [p.replace("\u00ad", "") for p in fixtures.CHRONICLE]
     assert paragraphs[0] in context.plain and paragraphs[2] in context.plain  # before and after
@@ -191,42 +172,10 @@ async def test_sources_show_type_pages_and_remove_buttons_to_admins_only(bot_api
     assert "reply_markup" not in listing.params
     bot_api.text(ADMIN, "/sources", language_code="en")
     (admin_listing,) = await bot_api.next_calls("sendMessage", ADMIN)
-    buttons = {
-        b["text"]: b["callback_data"]
-        for row in admin_listing.params["reply_markup"]["inline_keyboard"]
-        for b in row
-    }
-    remove = buttons["🗑 Remove Chronik"]
-    message = {
-        "message_id": admin_listing.result["message_id"],
-        "date": 0,
-        "chat": {"id": ALICE, "type": "private"},
-        "text": "x",
-    }
-    bot_api.push(
-        {
-            "callback_query": {
-                "id": "cq-alice",
-                "from": bot_api.user(ALICE),
-                "chat_instance": "c",
-                "data": remove,
-                "message": message,
-            }
-        }
-    )
+    remove = admin_listing.buttons["🗑 Remove Chronik"]
+    bot_api.press(ALICE, remove, {**admin_listing.message, "chat": {"id": ALICE, "type": "private"}})
     (answered,) = await bot_api.next_calls("answerCallbackQuery")
     assert answered.params["show_alert"] is True  # not hers: refused
-    message["chat"] = {"id": ADMIN, "type": "private"}
-    bot_api.push(
-        {
-            "callback_query": {
-                "id": "cq-admin",
-                "from": bot_api.user(ADMIN),
-                "chat_instance": "c",
-                "data": remove,
-                "message": message,
-            }
-        }
-    )
+    bot_api.press(ADMIN, remove, admin_listing.message)
     (confirm,) = await bot_api.next_calls("sendMessage", ADMIN)
     assert confirm.plain.startswith("Remove “Chronik” (id chronik, 8 passages)")

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from support.botapi import BotApi, Call
-from support.botrun import serve, settings_for, watching
+from support.botrun import logged, serve, settings_for, watching
 from support.fakes import FakeEmbedder
 
 from bot import i18n
@@ -48,24 +48,11 @@ async def test_gap_questions_are_the_unanswered_unsure_and_voted_down_of_the_las
 ) -> None:
     log = await QueryLog.open(tmp_path)
     try:
-
-        async def asked(question: str, outcome: str) -> int:
-            return await log.record_question(
-                user_id=1,
-                chat_id=1,
-                chat_type="private",
-                question=question,
-                passage_ids=[1],
-                answered=outcome == "answer",
-                latency_ms=1.0,
-                outcome=outcome,
-            )
-
-        await asked("Wie alt ist Durov?", "not_found")
-        await asked("wie alt ist durov?", "unsure")  # the same question again
-        await asked("Hallo", "small_talk")
-        await asked("Wo wurde er verhaftet?", "answer")
-        await log.record_vote(await asked("Was hat er versprochen?", "answer"), 5, -1)
+        await logged(log, "Wie alt ist Durov?", "not_found")
+        await logged(log, "wie alt ist durov?", "unsure")  # the same question again
+        await logged(log, "Hallo", "small_talk")
+        await logged(log, "Wo wurde er verhaftet?", "answer")
+        await log.record_vote(await logged(log, "Was hat er versprochen?", "answer"), 5, -1)
         assert await log.gap_questions() == ["Wie alt ist Durov?", "Was hat er versprochen?"]
         assert await log.gap_questions(now=time.time() + 8 * 86400) == []
         pin_id = await log.add_pin("Wie alt?", "doc", "abc", "Der Text …", 1001)
@@ -122,13 +109,7 @@ async def test_pin_then_a_similar_question_is_answered_from_the_pin(bot_api: Bot
     with watching("bot.handlers", "delivered: yes") as recorded:
         answer = await send(bot_api, ADMIN, "Wer hat Durov festgenommen?")
         await recorded.reached(1)
-    replied = {
-        "message_id": answer.result["message_id"],
-        "date": 0,
-        "chat": answer.result["chat"],
-        "from": answer.result["from"],
-        "text": answer.plain,
-    }
+    replied = answer.message
     refused = await send(
         bot_api,
         ALICE,
@@ -154,16 +135,7 @@ async def test_gaps_groups_the_unanswered_questions_and_lists_the_pins(bot_api: 
         "Wie alt ist Durov heute?",
         "Hat Telegram einen Hund?",
     ):
-        await log.record_question(
-            user_id=ALICE,
-            chat_id=ALICE,
-            chat_type="private",
-            question=question,
-            passage_ids=[1],
-            answered=False,
-            latency_ms=1.0,
-            outcome="not_found",
-        )
+        await logged(log, question, "not_found", user_id=ALICE)
     pin_id = await log.add_pin(PINNED, "durov-telegram.de", "hash", "Die französische Polizei …", ADMIN)
     refused = await send(bot_api, ALICE, "/gaps")
     assert refused.plain == "Sorry, only admins may use /gaps."
@@ -173,19 +145,8 @@ async def test_gaps_groups_the_unanswered_questions_and_lists_the_pins(bot_api: 
     assert "• 1× “Hat Telegram einen Hund?”" in shown.plain
     assert f"📌 “{PINNED}” → Die französische Polizei …" in shown.plain
     (button,) = [b for row in shown.params["reply_markup"]["inline_keyboard"] for b in row]
-    message = {"message_id": shown.result["message_id"], "date": 0, "chat": shown.result["chat"], "text": "x"}
     for user, query_id in ((ALICE, "cq-alice"), (ADMIN, "cq-admin")):
-        bot_api.push(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": bot_api.user(user),
-                    "chat_instance": "c",
-                    "data": button["callback_data"],
-                    "message": message,
-                }
-            }
-        )
+        bot_api.press(user, button["callback_data"], shown.message, query_id)
         (answered,) = await bot_api.next_calls("answerCallbackQuery")
         assert answered.params["callback_query_id"] == query_id
         if user == ALICE:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.botapi import BotApi, Call
-from support.botrun import serve, settings_for
+from support.botapi import BotApi
+from support.botrun import logged, serve, settings_for
 from support.fakes import FakeEmbedder
 
 from bot import callbacks, i18n
@@ -71,26 +71,13 @@ async def test_a_build_keeps_only_the_listed_questions_their_document_answers(
 async def test_answered_questions_voted_up_or_asked_often_join_the_pool(tmp_path: Path) -> None:
     log = await QueryLog.open(tmp_path)
     try:
-
-        async def asked(question: str, outcome: str = "answer") -> int:
-            return await log.record_question(
-                user_id=1,
-                chat_id=1,
-                chat_type="private",
-                question=question,
-                passage_ids=[1],
-                answered=outcome == "answer",
-                latency_ms=1.0,
-                outcome=outcome,
-            )
-
-        liked = await asked("Was hat Durov versprochen?")
+        liked = await logged(log, "Was hat Durov versprochen?")
         await log.record_vote(liked, 7, 1)
         for _ in range(3):
-            await asked("Wie viele Nutzer hat Telegram?")
+            await logged(log, "Wie viele Nutzer hat Telegram?")
         for _ in range(3):
-            await asked("Wie heißt der Hund?", outcome="not_found")
-        await log.record_vote(await asked("Und wann? (durov festgenommen)"), 7, 1)
+            await logged(log, "Wie heißt der Hund?", outcome="not_found")
+        await log.record_vote(await logged(log, "Und wann? (durov festgenommen)"), 7, 1)
         assert await log.good_questions() == ["Was hat Durov versprochen?", "Wie viele Nutzer hat Telegram?"]
     finally:
         await log.close()
@@ -103,56 +90,25 @@ async def app(bot_api: BotApi, corpus_dir: Path, tmp_path: Path) -> Any:
         yield application
 
 
-def button_data(call: Call) -> dict[str, str]:
-    markup = call.params.get("reply_markup") or {}
-    return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
-
-
 async def test_start_offers_the_listed_questions_and_a_button_asks_one(bot_api: BotApi, app: Any) -> None:
     bot_api.text(ALICE, "/start", language_code="en")
     (greeting,) = await bot_api.next_calls("sendMessage", ALICE)
-    offered = button_data(greeting)
+    offered = greeting.buttons
     assert list(offered) == [
         "Wo wurde Durov festgenommen?",
         "Wie viele Nutzer hat Telegram?",
         "In welchen Ländern war Telegram verboten?",
     ]
-    message = {
-        "message_id": greeting.result["message_id"],
-        "date": 0,
-        "chat": greeting.result["chat"],
-        "text": "x",
-    }
-    bot_api.push(
-        {
-            "callback_query": {
-                "id": "cq-1",
-                "from": bot_api.user(ALICE),
-                "chat_instance": "c",
-                "data": offered["Wie viele Nutzer hat Telegram?"],
-                "message": message,
-            }
-        }
-    )
+    bot_api.press(ALICE, offered["Wie viele Nutzer hat Telegram?"], greeting.message)
     (answer,) = await bot_api.next_calls("sendMessage", ALICE)
     assert "Source:" in answer.plain  # answered, and logged as the button's question
     asked = await app.bot_data.querylog.last_question(ALICE, ALICE, 0)
     assert asked is not None and asked.question == "Wie viele Nutzer hat Telegram?"
-    bot_api.push(
-        {
-            "callback_query": {
-                "id": "cq-2",
-                "from": bot_api.user(ALICE),
-                "chat_instance": "c",
-                "data": callbacks.suggested("AAAAAAAAAAAA"),
-                "message": message,
-            }
-        }
-    )
+    forged = bot_api.press(ALICE, callbacks.suggested("AAAAAAAAAAAA"), greeting.message)
     expired = [
         c
         for c in await bot_api.next_calls("answerCallbackQuery", n=2)
-        if c.params["callback_query_id"] == "cq-2"
+        if c.params["callback_query_id"] == forged
     ]
     assert expired[0].params["text"] == i18n.text("en", "expired")
 
@@ -160,7 +116,7 @@ async def test_start_offers_the_listed_questions_and_a_button_asks_one(bot_api: 
 async def test_small_talk_and_an_empty_inline_query_offer_the_suggestions(bot_api: BotApi, app: Any) -> None:
     bot_api.text(ALICE, "Hallo!", language_code="en")
     (reply,) = await bot_api.next_calls("sendMessage", ALICE)
-    assert "Wo wurde Durov festgenommen?" in button_data(reply)
+    assert "Wo wurde Durov festgenommen?" in reply.buttons
     bot_api.push({"inline_query": {"id": "iq-empty", "from": bot_api.user(ALICE), "query": "", "offset": ""}})
     (results,) = await bot_api.next_calls("answerInlineQuery")
     titles = [r["title"] for r in results.params["results"]]

@@ -61,6 +61,19 @@ class Call:
     def text(self) -> str:
         return str(self.params.get("text", ""))
 
+    @property
+    def message(self) -> dict[str, Any]:
+        """The sent message as Telegram hands it back (in a reply or a button press)."""
+        result = self.result
+        return {"message_id": result["message_id"], "date": 0, "chat": result["chat"],
+                "from": result["from"], "text": self.plain}
+
+    @property
+    def buttons(self) -> dict[str, str]:
+        """Button text -> callback data of the sent message's keyboard."""
+        markup = self.params.get("reply_markup") or {}
+        return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row}
+
 
 @dataclass
 class Fault:
@@ -126,6 +139,7 @@ class BotApi:
         self._changed = asyncio.Event()  # set and replaced whenever calls or updates change
         self._cursors: dict[tuple[str, int | None], int] = {}
         self._update_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._closing = False
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -181,6 +195,14 @@ class BotApi:
         message = {"message_id": next(self._message_ids), "date": int(time.time()), "chat": chat,
                    "from": self.user(user_id, language_code), **content}
         return self.push({"message": message})["message"]
+
+    def press(self, user_id: int, data: str, message: dict[str, Any], query_id: str | None = None,
+              language_code: str = "en") -> str:
+        """Push a button press by ``user_id`` on ``message``; returns the callback query id."""
+        query_id = query_id or f"cq-{next(self._query_ids)}"
+        self.push({"callback_query": {"id": query_id, "from": self.user(user_id, language_code),
+                                      "chat_instance": "ci", "data": data, "message": message}})
+        return query_id
 
     def text(self, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
         """Push a text message; a leading /command gets its bot_command entity."""

@@ -252,3 +252,11 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+async def logged(log: Any, question: str, outcome: str = "answer", user_id: int = 1) -> int:
+    """Put a question straight into a query log (``bot.querylog.QueryLog``), as asked in a private chat."""
+    query_id = await log.record_question(
+        user_id=user_id, chat_id=user_id, chat_type="private", question=question, passage_ids=[1],
+        answered=outcome == "answer", latency_ms=1.0, outcome=outcome)
+    return int(query_id)
