@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.toml"
 
 INDEX_TYPES = ("auto", "flat", "hnsw")
+BACKENDS = ("onnx", "torch")
+ONNX_WEIGHTS = ("int8-embedding", "int8", "float32")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class IndexConfig:
     data_dir: Path
     model: str = "multilingual-e5-small"  # a known model name or a sentence-transformers folder
     model_cache: Path = ROOT / ".cache" / "models"
+    backend: str = "onnx"  # onnx: onnxruntime on an exported copy of the model; torch: sentence-transformers
+    onnx_weights: str = "int8-embedding"  # which exported ONNX file the onnx backend serves
+    threads: int = 0  # threads one encoding may use; 0: one per core
     max_passage_tokens: int = 256  # longer paragraphs are split into sentence windows
     window_overlap: int = 1  # sentences shared by neighbouring windows
     top_k: int = 3
@@ -203,6 +208,9 @@ def index_config(
         data_dir=section.value("data_dir", path, ROOT / "data", env="DATA_DIR"),
         model=section.value("model", text, d.model, env="EMBEDDING_MODEL"),
         model_cache=section.value("model_cache", path, d.model_cache, env="MODEL_CACHE"),
+        backend=section.value("backend", one_of(*BACKENDS), d.backend, env="EMBEDDING_BACKEND"),
+        onnx_weights=section.value("onnx_weights", one_of(*ONNX_WEIGHTS), d.onnx_weights),
+        threads=section.value("threads", integer(0), d.threads, env="EMBEDDING_THREADS"),
         max_passage_tokens=section.value("max_passage_tokens", integer(16), d.max_passage_tokens),
         window_overlap=section.value("window_overlap", integer(0), d.window_overlap),
         top_k=section.value("top_k", integer(1), d.top_k),

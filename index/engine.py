@@ -78,7 +78,7 @@ class Engine:
         answering judgement (``index/scorer.json``).
         """
         if embedder is None:
-            from .model.encoder import load_embedder
+            from .model import load_embedder
 
             embedder = await run_sync(load_embedder, config)
         engine = cls(config, embedder, scorer)

@@ -9,6 +9,9 @@ produced, so each table entry is the chain of rules its character goes through, 
 Special tokens (``<s>``, ``</s>``, ...) are matched before normalization, so a text whose mapped
 form spells one that the text itself does not (``＜ｓ＞``) must still go through the full
 normalizer: ``needs_full`` says when.
+
+``to_json`` / ``from_json`` carry the table and the special tokens without the tokenizer, for the
+ONNX backend's compact tokenizer (``compact_tokenizer.py``), which never loads ``tokenizer.json``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from tokenizers import Tokenizer, normalizers
 @dataclass(frozen=True)
 class CharMap:
     table: dict[int, str]
-    rest: normalizers.Normalizer  # the normalizer steps after the per-codepoint rules
+    rest: normalizers.Normalizer | None  # the normalizer steps after the per-codepoint rules
     specials: tuple[str, ...]
 
     def apply(self, text: str) -> str:
@@ -33,6 +36,18 @@ class CharMap:
     def needs_full(self, text: str, mapped: str) -> bool:
         """Whether mapping ``text`` to ``mapped`` spelled a special token out of other characters."""
         return any(mapped.count(tok) != text.count(tok) for tok in self.specials)
+
+    def to_json(self) -> str:
+        """The table and the special tokens (not ``rest``) as JSON."""
+        return json.dumps({"table": {str(cp): out for cp, out in self.table.items()},
+                           "specials": list(self.specials)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> CharMap:
+        """A map written by ``to_json``; its ``rest`` is None."""
+        data = json.loads(text)
+        return cls(table={int(cp): out for cp, out in data["table"].items()}, rest=None,
+                   specials=tuple(data["specials"]))
 
 
 def _chain(cp: int, after: int, rules: dict[int, str]) -> str:

@@ -13,7 +13,6 @@ the full on-disk tokenizer instead.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,24 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ..config import IndexConfig
 from ..errors import ModelError
 from .char_map import CharMap, char_map_of
-from .prepare import STAMP, prepare_model
+from .prepare import STAMP, model_fingerprint
 
-_IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
-                   "modules.json", STAMP)
 BATCH_SIZE = 16
-
-
-def model_fingerprint(folder: Path) -> str:
-    """A short hash of the files that decide what the model computes."""
-    digest = hashlib.blake2b(digest_size=4)
-    for name in _IDENTITY_FILES:
-        path = folder / name
-        if path.is_file():
-            digest.update(name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 class SentenceEncoder:
@@ -67,7 +53,7 @@ class SentenceEncoder:
         self._full: Any = None  # the on-disk tokenizer, loaded when a text needs it
         if (folder / STAMP).is_file() and self.tokenizer.is_fast:
             self._char_map = char_map_of(self.tokenizer.backend_tokenizer)
-            if self._char_map is not None:
+            if self._char_map is not None and self._char_map.rest is not None:
                 self.tokenizer.backend_tokenizer.normalizer = self._char_map.rest
         prompts = self.model.prompts or {}
         self._query_prompt = "query" if prompts.get("query") else None
@@ -136,8 +122,3 @@ class SentenceEncoder:
         with torch.inference_mode():
             vectors = self.model(features)["sentence_embedding"]
         return np.ascontiguousarray(vectors.numpy(), dtype=np.float32)
-
-
-def load_embedder(config: IndexConfig) -> SentenceEncoder:
-    """Prepare (if needed) and load the model named by ``config.model``."""
-    return SentenceEncoder(prepare_model(config))

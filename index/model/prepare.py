@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ CONVERTER_VERSION = 1
 STAMP = ".prepared.json"
 MAX_SEQ_LENGTH = 512
 PROMPTS = {"query": "query: ", "document": "passage: ", "passage": "passage: "}
+_IDENTITY_FILES = ("config.json", "config_sentence_transformers.json", "sentence_bert_config.json",
+                   "modules.json", STAMP)
 
 
 def packed_source() -> Path:
@@ -124,24 +127,25 @@ def write_e5_folder(source: Path, target: Path) -> None:
     })
 
 
-def prepare_e5(cache: Path) -> Path:
-    """Return the converted e5 folder in ``cache``, converting it first unless already complete."""
-    source = packed_source()
-    target = cache / E5_NAME
-    stamp = _stamp_for(source)
+def publish(target: Path, stamp: dict[str, Any], write: Callable[[Path], None]) -> Path:
+    """``target``, first made by ``write(folder)`` unless its stamp already equals ``stamp``.
+
+    The folder is written beside ``target`` under a temporary name, stamped last and renamed into
+    place, so a crash never leaves a half-written model behind."""
     if _read_stamp(target) == stamp:
         return target
+    cache = target.parent
     try:
         cache.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        log.info("converting %s into %s", source, target)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{E5_NAME}-", dir=cache))
+        log.info("preparing %s", target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache))
         try:
-            write_e5_folder(source, tmp)
+            write(tmp)
             _write_json(tmp / STAMP, stamp)
             _make_readable(tmp)
             if target.exists():
-                old = target.with_name(f".{E5_NAME}-old-{os.getpid()}")
+                old = target.with_name(f".{target.name}-old-{os.getpid()}")
                 os.replace(target, old)
                 shutil.rmtree(old, ignore_errors=True)
             os.replace(tmp, target)
@@ -149,8 +153,24 @@ def prepare_e5(cache: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
     except OSError as exc:
         raise ModelError(f"[index] model_cache: cannot write the model into {cache}: {exc}") from None
-    log.info("model ready in %.1f s", time.perf_counter() - started)
+    log.info("%s ready in %.1f s", target.name, time.perf_counter() - started)
     return target
+
+
+def prepare_e5(cache: Path) -> Path:
+    """Return the converted e5 folder in ``cache``, converting it first unless already complete."""
+    source = packed_source()
+    return publish(cache / E5_NAME, _stamp_for(source), lambda folder: write_e5_folder(source, folder))
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash of the files that decide what the model computes."""
+    digest = hashlib.blake2b(digest_size=4)
+    for name in _IDENTITY_FILES:
+        path = folder / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def minilm_folder() -> Path:
@@ -175,6 +195,12 @@ def prepare_model(config: IndexConfig) -> Path:
 
 
 def main(config: IndexConfig) -> int:
-    """``python -m index prepare-model``: prepare the configured model and print its folder."""
-    print(prepare_model(config))
+    """``python -m index prepare-model``: prepare the configured model (and, for the onnx backend,
+    its ONNX export) and print the folder the bot serves from."""
+    folder = prepare_model(config)
+    if config.backend == "onnx":
+        from .onnx_export import prepare_onnx
+
+        folder = prepare_onnx(config)
+    print(folder)
     return 0
