@@ -54,7 +54,7 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
     """The sections that share one loaded model and the story's index."""
     from bot.settings import BotSettings
     from index import Engine, load_index_config
-    from index.model.encoder import load_embedder
+    from index.model import load_embedder
 
     from . import floor, latency, throughput
 
@@ -75,7 +75,15 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
         latency.section(report, result, floor.section(report, result.floor))
     elif "floor" in args.sections:
         floor.section(report, floor.encode_one(embedder, texts, samples))
+    torch = None
+    if config.backend != "torch" and {"floor", "throughput"} & set(args.sections):
+        started = time.perf_counter()
+        torch = await asyncio.to_thread(load_embedder, dataclasses.replace(config, backend="torch"))
+        report.add("setup", "torch model load in process", f"{time.perf_counter() - started:.1f} s",
+                   f"{torch.name}, the reference the shipped backend is compared with")
     if "floor" in args.sections:
+        if torch is not None:
+            floor.versus(report, embedder, torch, texts, blocks=4 if args.quick else 10)
         floor.rates(report, embedder, texts, quick=args.quick)
         floor.profile(report, embedder, texts)
     if "throughput" in args.sections:
@@ -85,7 +93,11 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
                                          rate_limit=False)
         limited = (await throughput.measure(settings, embedder, questions, (50,), seconds / 2,
                                             rate_limit=True))[0]
-        throughput.section(report, loads, limited=limited)
+        reference = None
+        if torch is not None:  # the same 50 users on torch float32, in the same run
+            reference = (await throughput.measure(settings, torch, questions, (50,), seconds,
+                                                  rate_limit=False))[0]
+        throughput.section(report, loads, limited=limited, reference=reference)
     if "build" in args.sections:
         from . import build
 

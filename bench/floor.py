@@ -32,6 +32,29 @@ def encode_one(embedder: Embedder, questions: Sequence[str], n: int = 200) -> li
     return times
 
 
+def versus(report: Report, shipped: Embedder, torch: Embedder, questions: Sequence[str],
+           blocks: int = 10, per_block: int = 20) -> float:
+    """Encode one question at a time on the shipped backend and on torch float32 in alternating
+    blocks (shipped, torch, shipped, torch, ...), so machine drift hits both; add the median of the
+    per-block-pair ratios to ``report`` and return it."""
+    for embedder in (shipped, torch):
+        encode_one(embedder, questions, WARM_UP)
+    ratios, ours, theirs = [], [], []
+    for block in range(blocks):
+        texts = list(islice(cycle(questions), block * per_block, (block + 1) * per_block))
+        mine, other = encode_one(shipped, texts, per_block), encode_one(torch, texts, per_block)
+        ours += mine
+        theirs += other
+        ratios.append(median(mine) / median(other))
+    ratio = median(ratios)
+    report.add("floor", f"encode 1 question, torch float32 (median of {len(theirs)})", ms(median(theirs)),
+               f"p95 {ms(percentile(theirs, 95))}; {torch.name}")
+    report.target("floor", f"encode 1 question, shipped backend (median of {len(ours)})", ms(median(ours)),
+                  "<= 0.5 x torch", ratio <= 0.5,
+                  f"{ratio:.2f} x torch (median of {blocks} block pairs); {shipped.name}")
+    return ratio
+
+
 def batch_rate(embedder: Embedder, texts: Sequence[str], batch: int, *, query: bool,
                seconds: float = 3.0) -> float:
     """Texts encoded per second in batches of ``batch`` (one warm-up batch, then ~``seconds``)."""

@@ -73,7 +73,7 @@ def section(report: Report, result: Latency, floor: float) -> None:
     p50, p95 = percentile(result.totals, 50), percentile(result.totals, 95)
     n = len(result.totals)
     report.target("latency", f"answer p50, 1 user ({n} questions)", ms(p50),
-                  "<= 1.15 x floor", p50 <= 1.15 * floor, f"{p50 / floor:.2f} x floor")
+                  "<= 1.1 x floor", p50 <= 1.1 * floor, f"{p50 / floor:.2f} x floor")
     report.target("latency", "answer p95, 1 user", ms(p95), "<= 1.5 x floor", p95 <= 1.5 * floor,
                   f"{p95 / floor:.2f} x floor")
     for name in STAGES:
