@@ -84,6 +84,7 @@ async def in_process(args: argparse.Namespace, report: Report) -> None:
     if "floor" in args.sections:
         if torch is not None:
             floor.versus(report, embedder, torch, texts, blocks=4 if args.quick else 10)
+            floor.fidelity(report, embedder, torch)
         floor.rates(report, embedder, texts, quick=args.quick)
         floor.profile(report, embedder, texts)
     if "throughput" in args.sections:

@@ -13,6 +13,7 @@ from itertools import cycle, islice
 
 from index import Embedder
 
+from . import workload
 from .report import Report, median, ms, percentile
 
 WARM_UP = 10
@@ -53,6 +54,31 @@ def versus(report: Report, shipped: Embedder, torch: Embedder, questions: Sequen
                   "<= 0.5 x torch", ratio <= 0.5,
                   f"{ratio:.2f} x torch (median of {blocks} block pairs); {shipped.name}")
     return ratio
+
+
+def fidelity(report: Report, shipped: Embedder, torch: Embedder) -> None:
+    """Add the cosine between the shipped backend's vectors and torch float32's: on every paragraph
+    of the bundled story (as passages) and on XQuAD's German and English questions, where the
+    shared benchmark is present."""
+    import json
+
+    import numpy as np
+
+    story = [p.strip() for p in (workload.STORY_DIR / "durov-telegram.de.txt").read_text(
+        encoding="utf-8").split("\n\n") if p.strip()]
+    sets: list[tuple[str, list[str], bool]] = [("story paragraphs, as passages", story, False)]
+    xquad = workload.ROOT.parent / "shared" / "data" / "xquad"
+    for lang in ("de", "en"):
+        path = xquad / f"xquad.{lang}.json"
+        if path.is_file():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            sets.append((f"XQuAD {lang} questions", [qa["question"] for a in data["data"]
+                                                     for p in a["paragraphs"] for qa in p["qas"]], True))
+    for label, texts, query in sets:
+        ours, theirs = shipped.encode(texts, query=query), torch.encode(texts, query=query)
+        cosine = np.sum(ours * theirs, axis=1)
+        report.add("floor", f"cosine to torch float32: {label}", f"min {cosine.min():.5f}",
+                   f"mean {cosine.mean():.5f} over {len(texts)} texts")
 
 
 def batch_rate(embedder: Embedder, texts: Sequence[str], batch: int, *, query: bool,

@@ -52,6 +52,21 @@ async def test_simulated_users_each_get_a_reply_through_the_application(
     report = Report()
     throughput.section(report, loads, limited=None, target_users=3)
     assert ">= 200 answers/s" in report.render()
+    compared = Report()
+    throughput.section(compared, loads, limited=None, target_users=3, reference=loads[0])
+    ratio = loads[1].rate / loads[0].rate
+    assert ">= 2 x torch" in compared.render() and f"{ratio:.2f} x torch's" in compared.render()
+
+
+def test_the_backend_comparison_alternates_both_embedders_and_reports_fidelity() -> None:
+    shipped, reference = FakeEmbedder(), FakeEmbedder()
+    report = Report()
+    ratio = floor.versus(report, shipped, reference, [q for q, _ in QUESTIONS], blocks=2, per_block=3)
+    assert ratio > 0
+    floor.fidelity(report, shipped, reference)
+    table = report.render()
+    assert "shipped backend" in table and "torch float32" in table
+    assert "cosine to torch float32: story paragraphs" in table and "min 1.00000" in table
 
 
 def test_synthetic_corpus_has_the_asked_number_of_paragraphs(tmp_path: Path) -> None:
