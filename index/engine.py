@@ -191,11 +191,11 @@ class Engine:
                 return pinned
         alone = await self._ask(question, k, offset, encoded)
         leans = bool(previous and previous.strip()) and followup.leans_on(question)
-        if not leans or previous is None:
-            return alone
+        if not leans or previous is None or (alone.outcome == "answer" and followup.bare(question)):
+            return alone  # a bare question the story answers as it stands ("Wer ist Durov?") stays so
         best = alone
         for reading in followup.readings(previous, alone.question):
-            candidate = await self._ask(reading, k, offset)
+            candidate = await self._ask(reading, k, offset, follow_up=True)
             if followup.prefer(candidate, best):
                 best = candidate
         if best is alone:
@@ -236,7 +236,7 @@ class Engine:
                       outcome="answer", language=search.guess_language(question), pinned=pin.question), query
 
     async def _ask(self, question: str, k: int | None, offset: int,
-                   query: np.ndarray | None = None) -> Answer:
+                   query: np.ndarray | None = None, *, follow_up: bool = False) -> Answer:
         question = question.strip()
         if not question:
             raise ValueError("empty question")
@@ -278,7 +278,8 @@ class Engine:
             lead_words = search.lead_words(generation, top.passage_id) if top else set()
             outcome, confidence, whole = self.scorer.decide(
                 evidence, who_is=judge.asks_who_is(question, lead_words),
-                general=judge.is_general(question, known), answer_at=self.config.threshold)
+                general=judge.is_general(question, known), answer_at=self.config.threshold,
+                follow_up=follow_up)
             hits = tuple(
                 search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
                 for r in page if r.passage_id in passages

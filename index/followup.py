@@ -3,8 +3,9 @@
 "Wo wurde Durov festgenommen?" then "Und wann kam er wieder frei?": the second names nobody and
 nothing; alone it finds whatever mentions a release. ``leans_on`` recognises such a question by
 its form (it opens with "und" / "and" / "what about", points back with a pronoun or "dort" /
-"there", or has no content word of its own), never by what it is about, so a question that
-stands on its own is never read as a follow-up. A follow-up is searched twice, alone and joined
+"there", has no content word of its own, or is a bare question of at most three words that asks
+about one thing: "An welchem Tag?", "How many offences?"), never by what it is about, so a question
+that stands on its own is never read as a follow-up. A follow-up is searched twice, alone and joined
 to the previous question, and ``prefer`` keeps the joined reading only when it answers better:
 a better outcome, or the same outcome with more confidence. No weights are fitted here; the
 word lists are German and English by hand.
@@ -31,8 +32,14 @@ POINTERS = frozenset(
 )  # not possessives: "seine Erklärung" / "his statement" is said of someone the question names
 LOOSE = frozenset(
     """genau besonders außerdem noch sonst eigentlich wirklich dann exactly especially else also
-    really then well""".split()
+    really then well many much against""".split()
 )  # words that carry no content in a follow-up ("Wo besonders?", "Where exactly?")
+BARE_WORDS = 3  # "An welchem Tag?": a question word and the one thing asked about
+ASKING = frozenset(
+    """wann wo wer wen wem wessen was wie warum wieso weshalb wozu woher wohin welche welcher welches
+    welchen welchem when where who whom whose what which why how""".split()
+)
+ADDRESSING = frozenset("du dich dir dein deine euch you your yours".split())  # said to the bot: small talk
 PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
 _PERSONAL = re.compile(r"\b(?:" + "|".join(sorted(PERSONAL)) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÄÖÜ][\w-]*\w")
@@ -49,8 +56,16 @@ def leans_on(question: str) -> bool:
         return True
     if len(tokens) > MAX_WORDS:
         return False
-    own = [w for w in content_words(question) if w not in LOOSE and w not in POINTERS]
-    return any(t in POINTERS for t in tokens) or not own
+    return any(t in POINTERS for t in tokens) or not own_words(question) or bare(question)
+
+
+def bare(question: str) -> bool:
+    """True for a bare question: at most ``BARE_WORDS`` words, a question mark, a question word and
+    at most one content word, not said to the bot ("An welchem Tag?", "Against which threat?")."""
+    tokens = words(question)
+    own = [w for w in content_words(question) if w not in LOOSE]
+    return (0 < len(tokens) <= BARE_WORDS and question.rstrip().endswith("?") and len(own) <= 1
+            and any(t in ASKING for t in tokens) and not ADDRESSING & set(tokens))
 
 
 def names(text: str) -> list[str]:
@@ -72,6 +87,11 @@ def readings(previous: str, question: str) -> list[str]:
     if about:
         out.append(f"{question.strip()} ({about})")
     return out
+
+
+def own_words(question: str) -> list[str]:
+    """The content words a question brings itself, beyond pointers and filler."""
+    return [w for w in content_words(question) if w not in LOOSE and w not in POINTERS]
 
 
 def _rank(answer: Answer) -> int:

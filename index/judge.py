@@ -108,15 +108,17 @@ class Scorer:
         return json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n"
 
     def decide(self, evidence: Evidence, *, who_is: bool = False, general: bool = True,
-               answer_at: float | None = None) -> tuple[str, float, bool]:
+               answer_at: float | None = None, follow_up: bool = False) -> tuple[str, float, bool]:
         """(outcome, confidence, whole story) for a question's evidence; ``general``: the question
         has no content words beyond those of the whole-story references and the document's lead
-        (``is_general``); ``answer_at`` replaces the fitted threshold (``[index] threshold``)."""
+        (``is_general``); ``answer_at`` replaces the fitted threshold (``[index] threshold``).
+        A follow-up read with the question before it (``follow_up``) asks about that question's
+        subject: it is neither small talk nor a question about the whole story."""
         story = (general and evidence.whole_story >= self.whole_story_at
                  and evidence.whole_story > evidence.small_talk)
-        if who_is or story:
+        if (who_is or story) and not follow_up:
             return "answer", 1.0, True
-        if self.small_talk.probability(evidence) >= self.small_talk_at:
+        if self.small_talk.probability(evidence) >= self.small_talk_at and not follow_up:
             return "small_talk", 0.0, False
         confidence = self.answer.probability(evidence)
         at = self.answer_at if answer_at is None else answer_at

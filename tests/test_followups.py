@@ -9,7 +9,7 @@ import pytest
 
 from index import Answer, Engine, Hit, IndexConfig
 from index.evaluate_followups import found, load_pairs
-from index.followup import leans_on, names, near_previous, prefer, readings
+from index.followup import bare, leans_on, names, near_previous, prefer, readings
 
 DATA = Path(__file__).parent / "data"
 
@@ -28,6 +28,10 @@ DATA = Path(__file__).parent / "data"
         "Warum?",
         "Why?",
         "Und dort?",
+        "An welchem Tag?",
+        "On which day?",
+        "How many offences?",
+        "Gegen welche Bedrohung?",
     ],
 )
 def test_short_questions_that_point_back_lean_on_the_previous_one(question: str) -> None:
@@ -45,10 +49,39 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
         "How long was the CEO held before his release?",
         "Ist der Dienst laut seinem Gründer perfekt?",
         "What does the company do against illegal content, and how often does it report about that?",
+        "Hallo!",
+        "Who made you?",
+        "Was kannst du?",
+        "Welcher Tag",  # no question mark: a bare question is asked as one
+        "Wo wohnt Durov?",  # two things named
     ],
 )
 def test_questions_that_say_what_they_ask_about_stand_on_their_own(question: str) -> None:
     assert not leans_on(question)
+
+
+def test_a_bare_question_asks_about_one_thing_and_is_not_said_to_the_bot() -> None:
+    assert bare("An welchem Tag?") and bare("Against which threat?") and bare("Wer ist Durov?")
+    assert not bare("Wer bist du?") and not bare("Wann?  Wo?  Wie?  Warum?") and not bare("Tag?")
+
+
+@pytest.mark.model
+async def test_with_the_real_model_a_bare_follow_up_is_read_in_context_and_a_bare_question_is_not(
+    tmp_path: Path, corpus_dir: Path
+) -> None:
+    engine = await Engine.open(IndexConfig(corpus_dir=corpus_dir, data_dir=tmp_path / "data"))
+    try:
+        first = await engine.ask("Wo hat Durov seine Erklärung veröffentlicht?")
+        alone = await engine.ask("An welchem Tag?")
+        followed = await engine.ask("An welchem Tag?", previous=first.question,
+                                    previous_passage=first.hits[0].passage_id)
+        who = await engine.ask("Wer ist Durov?")
+        who_after = await engine.ask("Wer ist Durov?", previous=first.question)
+    finally:
+        await engine.close()
+    assert alone.outcome == "small_talk"  # alone it names nothing the story could answer
+    assert followed.follow_up_of == first.question and found(followed, 4)
+    assert who_after.follow_up_of == "" and who_after.hits == who.hits
 
 
 def test_a_follow_up_is_read_with_the_names_and_the_subject_of_the_previous_question() -> None:

@@ -46,6 +46,15 @@ def test_the_decision_follows_the_probability_bands() -> None:
     assert scorer.decide(Evidence(sentence_cosine=0.4), who_is=True)[2]
 
 
+def test_a_follow_up_read_in_context_is_neither_small_talk_nor_about_the_whole_story() -> None:
+    scorer = plain()
+    chatty = Evidence(sentence_cosine=1.0, small_talk=1.0)
+    assert scorer.decide(chatty, follow_up=True)[0] == "answer"
+    story = Evidence(sentence_cosine=0.4, whole_story=1.0, small_talk=0.5)
+    assert scorer.decide(story, follow_up=True)[0::2] == ("not_found", False)
+    assert scorer.decide(Evidence(sentence_cosine=0.4), who_is=True, follow_up=True)[2] is False
+
+
 def test_a_configured_threshold_replaces_the_fitted_one() -> None:
     scorer = plain(answer_at=0.9)
     assert scorer.decide(Evidence(sentence_cosine=0.78))[0] == "unsure"
