@@ -251,16 +251,20 @@ class Engine:
         references = await self._load_references()
         asked = judge.content_words(question)
         async with generation.use():
-            clock = time.perf_counter()
-            if query is None or shortened:  # ``query``: the vector of the whole stripped question
-                query = await self._batcher.encode(question)
-            timings["encode"] = (now := time.perf_counter()) - clock
             language = search.guess_language(question)
-            keyword: list[int] = []
-            if search.use_keywords(language):
-                keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
-            known = await generation.store.known_stems(judge.stems(asked))
-            timings["keyword"] = (clock := time.perf_counter()) - now
+            # the keyword look-ups (SQLite, on aiosqlite's thread) run while the question is encoded
+            lookups = asyncio.ensure_future(self._lookups(generation, question, language, asked))
+            clock = time.perf_counter()
+            try:
+                if query is None or shortened:  # ``query``: the vector of the whole stripped question
+                    query = await self._batcher.encode(question)
+            except BaseException:
+                lookups.cancel()
+                await asyncio.gather(lookups, return_exceptions=True)
+                raise
+            timings["encode"] = (now := time.perf_counter()) - clock
+            keyword, known = await lookups
+            timings["keyword"] = (clock := time.perf_counter()) - now  # what encoding did not hide
             about_source = search.names_source(question, generation.documents)
             ranking = await run_sync(search.ranked, generation, query, keyword, language, about_source)
             timings["search"] = (now := time.perf_counter()) - clock  # vector search and ranking
@@ -292,6 +296,15 @@ class Engine:
             language=language, timings=timings, confidence=confidence, outcome=outcome, whole_story=whole,
             evidence=evidence,
         )
+
+    @staticmethod
+    async def _lookups(generation: gen.Generation, question: str, language: str,
+                       asked: Sequence[str]) -> tuple[list[int], set[str]]:
+        """The keyword candidates (German questions) and which of the question's stems the corpus knows."""
+        keyword: list[int] = []
+        if search.use_keywords(language):
+            keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
+        return keyword, await generation.store.known_stems(judge.stems(asked))
 
     def _baseline(self, generation: gen.Generation, references: judge.References) -> float:
         """The serving generation's median hubness (worked out once per generation)."""
