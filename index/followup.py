@@ -41,6 +41,9 @@ ASKING = frozenset(
 )
 ADDRESSING = frozenset("du dich dir dein deine euch you your yours".split())  # said to the bot: small talk
 PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
+# German "das" / "dies" stands for something said before when no noun follows it: nouns are
+# capitalised, so "Was macht das für Kriminelle leichter?" points back, "das Unternehmen" does not
+_DEMONSTRATIVE = re.compile(r"\b(?:das|dies|dieses)\b(?=\s*(?:[^\w\s]|$)|\s+[a-zäöüß])")
 _PERSONAL = re.compile(r"\b(?:" + "|".join(sorted(PERSONAL)) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÄÖÜ][\w-]*\w")
 _RANK = {"answer": 3, "unsure": 2, "not_found": 1, "small_talk": 0}
@@ -56,7 +59,8 @@ def leans_on(question: str) -> bool:
         return True
     if len(tokens) > MAX_WORDS:
         return False
-    return any(t in POINTERS for t in tokens) or not own_words(question) or bare(question)
+    return (any(t in POINTERS for t in tokens) or bool(_DEMONSTRATIVE.search(question))
+            or not own_words(question) or bare(question))
 
 
 def bare(question: str) -> bool:

@@ -32,6 +32,8 @@ DATA = Path(__file__).parent / "data"
         "On which day?",
         "How many offences?",
         "Gegen welche Bedrohung?",
+        "Was macht das für Kriminelle leichter?",  # "das" with no noun after it stands for something
+        "Was bedeutet das?",
     ],
 )
 def test_short_questions_that_point_back_lean_on_the_previous_one(question: str) -> None:
@@ -54,6 +56,7 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
         "Was kannst du?",
         "Welcher Tag",  # no question mark: a bare question is asked as one
         "Wo wohnt Durov?",  # two things named
+        "Wie viele Nutzer hat das Unternehmen?",  # "das" as an article: the question names its subject
     ],
 )
 def test_questions_that_say_what_they_ask_about_stand_on_their_own(question: str) -> None:
