@@ -7,7 +7,10 @@ random unit vectors (``--vectors uniform``) are the worst case for HNSW: they ha
 all. Questions are stored vectors plus noise, like a question close to one passage.
 Each step runs in its own process so its memory (RSS) is its own: ``build`` writes the index file
 with ``index.vectors.VectorIndex`` (the product's code), ``serve`` loads it and times one question
-at a time for the engine's ``N_DENSE`` candidates; recall@10 is against the exact index's top 10.
+at a time for the engine's ``N_DENSE`` candidates, then scores the sentences of its best three
+passages as the engine does for the highlight: from a memory-mapped float16 file of
+``SENTENCES`` synthetic sentence vectors per passage (as a generation's ``sentences.npy``), so
+the RSS includes what those reads bring in; recall@10 is against the exact index's top 10.
 For sizes up to 100k a SQLite store of synthetic German-like passages with FTS5 is built as well,
 for the keyword search's time and the database's size.
 """
@@ -34,6 +37,7 @@ NOISE = 0.5  # length of the noise added to a stored vector to make a question
 LATENT = 64  # intrinsic dimension of the low-rank vectors
 RESIDUAL = 0.3  # length of the full-dimensional noise on each low-rank vector
 EF_SEARCH = (32, 64, 128, 256, 512)
+SENTENCES = 3  # sentence vectors per passage (the story has 2.7)
 TEXT_MAX = 100_000  # sizes above this get no SQLite store (its build alone would take many minutes)
 
 
@@ -76,6 +80,25 @@ def rss_bytes() -> int:
         return int(fh.read().split()[1]) * resource.getpagesize()
 
 
+def sentence_file(size: int, folder: Path) -> Path:
+    """The float16 sentence vectors of ``size`` passages (``SENTENCES`` rows each), written once in
+    chunks, so making it never holds the whole file in memory."""
+    path = folder / f"{size}-sentences.npy"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(3)
+    tmp = path.with_suffix(".tmp.npy")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(size * SENTENCES, DIM))
+    step = 100_000
+    for start in range(0, len(out), step):
+        rows = rng.standard_normal((min(step, len(out) - start), DIM), dtype=np.float32)
+        out[start:start + len(rows)] = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+    out.flush()
+    del out
+    tmp.rename(path)
+    return path
+
+
 def build(size: int, kind: str, folder: Path, shape: str) -> dict[str, float]:
     """Build and save one index; its build seconds and file size."""
     from index.vectors import VectorIndex
@@ -97,9 +120,11 @@ def serve(size: int, kind: str, folder: Path, shape: str) -> dict[str, Any]:
     from index.search import N_DENSE
 
     queries = questions(vectors(size, shape))  # the base vectors are freed before the index is loaded
+    sentence_path = sentence_file(size, folder)
     baseline = rss_bytes()
     started = time.perf_counter()
     index: Any = faiss.read_index(str(folder / f"{size}-{kind}.faiss"))
+    sentences = np.load(sentence_path, mmap_mode="r")
     out: dict[str, Any] = {"load_s": time.perf_counter() - started, "rss": rss_bytes(), "rss_base": baseline}
     truth_path = folder / f"{size}-truth.npy"
     settings: list[int | None] = [None]
@@ -115,6 +140,9 @@ def serve(size: int, kind: str, folder: Path, shape: str) -> dict[str, Any]:
         for row in queries:
             start = time.perf_counter()
             _, ids = index.search(row[None, :], N_DENSE)
+            for pid in ids[0][:3]:  # the highlight: the best sentence of each of the top passages
+                block = np.asarray(sentences[(pid - 1) * SENTENCES : pid * SENTENCES], dtype=np.float32)
+                int(np.argmax(block @ row))
             times.append(time.perf_counter() - start)
             found.append(ids[0][:10])
         ids10 = np.array(found)
@@ -215,7 +243,7 @@ def section(report: Report, work: Path, sizes: list[int], *, quick: bool, shape:
             if kind == "hnsw":  # the smallest efSearch reaching recall 0.95 (else the best)
                 good = [r for r in runs if r["recall"] >= 0.95]
                 pick = good[0] if good else runs[-1]
-            rss = float(served["rss"])
+            rss = max(float(served["rss"]), float(served["rss_after"]))
             desc = "exact" if kind == "flat" else f"HNSW efSearch={pick['ef']}"
             when = " (earlier run)" if earlier else ""
             note = (f"build {float(built['build_s']):.1f} s{when}, file {mb(float(built['bytes']))}, "
@@ -226,9 +254,9 @@ def section(report: Report, work: Path, sizes: list[int], *, quick: bool, shape:
                 sweep = ", ".join(f"ef {r['ef']}: {r['recall']:.3f} / {ms(r['p95'])}" for r in runs)
                 report.add("scale", f"{name}: HNSW sweep (recall / p95)", sweep)
             if size == 1_000_000 and kind == "hnsw":
-                ok = pick["p95"] <= 0.020 and pick["recall"] >= 0.95 and rss <= 2e9
-                report.target("scale", f"{name}: {desc}", value, "p95 <= 20 ms, recall >= 0.95, RSS <= 2 GB",
-                              ok, note)
+                ok = pick["p95"] <= 0.020 and pick["recall"] >= 0.95 and rss <= 2.5e9
+                report.target("scale", f"{name}: {desc}, with sentence scoring", value,
+                              "p95 <= 20 ms, recall >= 0.95, RSS <= 2.5 GB", ok, note)
             else:
                 report.add("scale", f"{name}: {desc}", value, note)
         if size <= (10_000 if quick else TEXT_MAX):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support.fakes import FakeEmbedder
 
@@ -80,3 +81,12 @@ def test_scale_vectors_are_unit_length_and_reproducible() -> None:
     first, again = scale.vectors(500, "lowrank"), scale.vectors(500, "lowrank")
     assert (first == again).all()
     assert abs(float((first * first).sum(axis=1).mean()) - 1.0) < 1e-5
+
+
+def test_a_scale_run_scores_sentences_from_a_float16_file_it_maps(tmp_path: Path) -> None:
+    built = scale.build(500, "flat", tmp_path, "lowrank")
+    served = scale.serve(500, "flat", tmp_path, "lowrank")
+    sentences = np.load(tmp_path / "500-sentences.npy", mmap_mode="r")
+    assert built["bytes"] > 0 and served["runs"][0]["recall"] == 1.0
+    assert sentences.dtype == np.float16 and sentences.shape == (500 * scale.SENTENCES, scale.DIM)
+    assert served["rss_after"] > 0
