@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -27,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import generation as gen
+from . import qdrant
 from .boilerplate import boilerplate_paragraphs
 from .chunking import chunk_text, paragraph_spans
 from .concurrency import run_sync
@@ -64,7 +64,7 @@ def fingerprint(sources: list[SourceText], config: IndexConfig, embedder: Embedd
     """What decides a generation's content: documents, model and passage settings."""
     return sha256(json.dumps([
         FORMAT, embedder.name, embedder.dim, config.max_passage_tokens, config.window_overlap,
-        config.index_type, config.hnsw_min_passages,
+        config.index_type, config.hnsw_min_passages, config.vector_store_identity(),
         [(s.id, s.sha256, s.title, s.source, s.url, s.language, s.date, s.path) for s in sources],
     ]))
 
@@ -202,8 +202,11 @@ def _fsync(path: Path) -> None:
 
 
 def write_generation(data_dir: Path, the_plan: Plan, passage_vectors: np.ndarray,
-                     sentence_vectors: np.ndarray, meta: dict[str, Any]) -> Path:
-    """Write a new generation folder, manifest last; remove it again if anything fails."""
+                     sentence_vectors: np.ndarray, meta: dict[str, Any], collection: str = "story",
+                     qdrant_url: str = "") -> Path:
+    """Write a new generation folder, manifest last; remove it again if anything fails. With
+    ``meta["vector_store"]`` naming Qdrant the passage vectors go into the collection
+    ``<collection>-<version>`` (``qdrant.py``) instead of ``vectors.faiss``."""
     root = gen.generations_dir(data_dir)
     root.mkdir(parents=True, exist_ok=True)
     folder = root / gen.next_version(data_dir)
@@ -211,10 +214,17 @@ def write_generation(data_dir: Path, the_plan: Plan, passage_vectors: np.ndarray
     try:
         ids = np.array([r.passage.id for r in the_plan.records], dtype=np.int64)
         write_store(folder / "index.sqlite", the_plan.documents, the_plan.records)
-        VectorIndex.build(passage_vectors, ids, meta["index_type"]).save(folder / "vectors.faiss")
+        if gen.uses_qdrant(meta):
+            name = f"{collection}-{folder.name}"
+            qdrant.QdrantVectors.build(qdrant.client(qdrant_url, data_dir), name, passage_vectors, ids,
+                                       exact=(meta["index_type"] == "flat") if qdrant_url else None,
+                                       on_disk=bool(qdrant_url))
+            qdrant.write_marker(folder, qdrant_url, name, len(ids))
+        else:
+            VectorIndex.build(passage_vectors, ids, meta["index_type"]).save(folder / "vectors.faiss")
         np.save(folder / "sentences.npy", sentence_vectors.astype(np.float16))  # served memory-mapped
         files = {}
-        for name in gen.FILES:
+        for name in gen.files(meta):
             _fsync(folder / name)
             files[name] = {"bytes": (folder / name).stat().st_size, "sha256": gen.file_sha256(folder / name)}
         manifest = {**meta, "version": folder.name, "files": files,
@@ -227,7 +237,7 @@ def write_generation(data_dir: Path, the_plan: Plan, passage_vectors: np.ndarray
         os.replace(tmp, folder / gen.MANIFEST)
         _fsync(folder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        gen.remove(folder)
         raise
     return folder
 
@@ -298,10 +308,12 @@ async def build(
         "documents": len(the_plan.documents), "passages": len(the_plan.records),
         "sentences": len(the_plan.sentence_texts), "next_id": the_plan.next_id,
         "index_type": choose_type(config.index_type, len(the_plan.records), config.hnsw_min_passages),
+        "vector_store": config.vector_store_identity(),
         "skipped_chunks": [list(s) for s in the_plan.skipped[len(skipped):]],
     }
     folder = await run_sync(
-        write_generation, config.data_dir, the_plan, vectors["passage"], vectors["sentence"], meta
+        write_generation, config.data_dir, the_plan, vectors["passage"], vectors["sentence"], meta,
+        config.qdrant_collection, config.qdrant_url,
     )
     prev_docs = previous.documents if previous is not None else []
     return replace(report(the_plan, prev_docs, embedded, started, folder.name), cached=cached), folder

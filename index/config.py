@@ -25,6 +25,7 @@ DEFAULT_CONFIG = ROOT / "config.toml"
 INDEX_TYPES = ("auto", "flat", "hnsw")
 BACKENDS = ("onnx", "torch")
 ONNX_WEIGHTS = ("int8-embedding", "int8", "float32")
+VECTOR_STORES = ("faiss", "qdrant")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class IndexConfig:
     threshold: float | None = None  # answer probability from which a passage is the answer;
     #                                 None: the value fitted with the scorer (``judge.py``)
     index_type: str = "auto"  # auto: exact below hnsw_min_passages, HNSW above
+    vector_store: str = "faiss"  # faiss: a file per generation; qdrant: a collection per generation
+    qdrant_url: str = ""  # a Qdrant server; empty: qdrant-client's local mode in data_dir/qdrant
+    qdrant_collection: str = "story"  # collections are named <this>-<generation>
     hnsw_min_passages: int = 50_000  # exact search costs ~20 ms at 100k passages on 2 cores
     max_question_chars: int = 1000
     batch_wait_ms: float = 2.0  # micro-batching window for concurrent questions
@@ -53,6 +57,10 @@ class IndexConfig:
     allow_private_urls: bool = False  # links to loopback/private addresses: only for tests and intranets
     fetch_timeout: float = 10.0  # seconds to connect, and between two reads, when fetching a link
     fetch_seconds: float = 60.0  # the whole fetch of one link, redirects included
+
+    def vector_store_identity(self) -> str:
+        """How a generation's manifest names where its vectors are (``faiss``, ``qdrant [url]``)."""
+        return "faiss" if self.vector_store == "faiss" else ("qdrant " + self.qdrant_url).strip()
 
     def limits(self) -> Limits:
         """What reading one document may cost."""
@@ -165,6 +173,20 @@ def text(value: Any, where: str) -> str:
     return value.strip()
 
 
+def optional_text(value: Any, where: str) -> str:
+    """A string, possibly empty, stripped."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a string, got {value!r}")
+    return value.strip()
+
+
+def collection_name(value: Any, where: str) -> str:
+    """Letters, digits, ``-`` and ``_`` (a Qdrant collection name prefix)."""
+    if not isinstance(value, str) or not value or not all(c.isalnum() or c in "-_" for c in value):
+        raise ConfigError(f"{where} must be letters, digits, - or _, got {value!r}")
+    return value
+
+
 def boolean(value: Any, where: str) -> bool:
     """true or false (``1``/``0``, ``true``/``false`` from the environment)."""
     if isinstance(value, str) and value.strip().lower() in ("1", "true", "0", "false"):
@@ -216,6 +238,10 @@ def index_config(
         top_k=section.value("top_k", integer(1), d.top_k),
         threshold=section.value("threshold", optional(number(0.0, 1.0)), d.threshold),
         index_type=section.value("index_type", one_of(*INDEX_TYPES), d.index_type),
+        vector_store=section.value("vector_store", one_of(*VECTOR_STORES), d.vector_store,
+                                   env="VECTOR_STORE"),
+        qdrant_url=section.value("qdrant_url", optional_text, d.qdrant_url, env="QDRANT_URL"),
+        qdrant_collection=section.value("qdrant_collection", collection_name, d.qdrant_collection),
         hnsw_min_passages=section.value("hnsw_min_passages", integer(0), d.hnsw_min_passages),
         max_question_chars=section.value("max_question_chars", integer(0), d.max_question_chars),
         batch_wait_ms=section.value("batch_wait_ms", number(0.0, 1000.0), d.batch_wait_ms),

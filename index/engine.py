@@ -89,7 +89,8 @@ class Engine:
         if current is not None:
             folder = gen.generations_dir(config.data_dir) / current
             try:
-                engine._generation = await gen.Generation.open(folder, name, dim)
+                engine._generation = await gen.Generation.open(folder, name, dim,
+                                                                   config.vector_store_identity())
             except gen.InvalidGeneration as exc:
                 problem = str(exc)
         await engine._recover_corpus()
@@ -127,7 +128,8 @@ class Engine:
         async with self._lock:
             folder = gen.generations_dir(self.config.data_dir) / current
             try:
-                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim)
+                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim,
+                                                  self.config.vector_store_identity())
             except gen.InvalidGeneration as exc:
                 log.error("not following the published index %s: %s", current, exc)
                 return False
@@ -352,7 +354,8 @@ class Engine:
             raise BuildError(f"rebuild failed: {_reason(exc)}") from exc
         if folder is not None:
             try:
-                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim)
+                fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim,
+                                                  self.config.vector_store_identity())
             except gen.InvalidGeneration as exc:
                 await run_sync(shutil.rmtree, folder, True)
                 raise BuildError(f"the new index failed verification: {exc}") from exc

@@ -5,7 +5,8 @@
         cache.sqlite                embedding cache
         generations/<version>/
             index.sqlite            documents, passages, FTS5 keywords
-            vectors.faiss           passage vectors, ids = passage ids
+            vectors.faiss           passage vectors, ids = passage ids (or vectors.qdrant.json:
+                                    the Qdrant collection holding them, ``qdrant.py``)
             sentences.npy           one vector per sentence of every passage (float16, memory-mapped:
                                     half the bytes of float32, and only the rows read stay in RAM)
             manifest.json           model, counts, file checksums: written last, marks it complete
@@ -31,15 +32,17 @@ from typing import Any
 
 import numpy as np
 
+from . import qdrant
 from .concurrency import run_sync
 from .language import words
 from .models import Document
+from .qdrant import QdrantVectors
 from .store import Store
 from .vectors import VectorIndex
 
 log = logging.getLogger(__name__)
 
-FILES = ("index.sqlite", "vectors.faiss", "sentences.npy")
+FILES = ("index.sqlite", "vectors.faiss", "sentences.npy")  # with vector_store = "faiss"
 MANIFEST = "manifest.json"
 KEEP = 2  # generations kept on disk: the serving one and the one before
 LEAD_PARAGRAPHS = 2  # a document's lead: its first paragraphs
@@ -96,7 +99,24 @@ def prune(data_dir: Path, keep: int = KEEP) -> None:
     keepers = {p.name for p in sorted(complete, key=lambda p: int(p.name[1:]))[-keep:]}
     for folder in _folders(data_dir):
         if folder.name != current and folder.name not in keepers:
-            shutil.rmtree(folder, ignore_errors=True)
+            remove(folder)
+
+
+def remove(folder: Path) -> None:
+    """Delete a generation folder, and the Qdrant collection it names if it has one."""
+    if (folder / qdrant.MARKER).exists():
+        qdrant.drop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def uses_qdrant(manifest: dict[str, Any]) -> bool:
+    return str(manifest.get("vector_store", "faiss")).startswith("qdrant")
+
+
+def files(manifest: dict[str, Any]) -> tuple[str, ...]:
+    """The files a generation's manifest covers: ``vectors.faiss`` or the Qdrant marker."""
+    return tuple(qdrant.MARKER if name == "vectors.faiss" and uses_qdrant(manifest) else name
+                 for name in FILES)
 
 
 def file_sha256(path: Path) -> str:
@@ -121,7 +141,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 def check_files(folder: Path, manifest: dict[str, Any]) -> None:
     """Every file present with the size and checksum the manifest records."""
-    for name in FILES:
+    for name in files(manifest):
         path = folder / name
         expected = manifest["files"].get(name) or {}
         if not path.exists():
@@ -135,9 +155,9 @@ def check_files(folder: Path, manifest: dict[str, Any]) -> None:
 class Generation:
     """One verified generation, loaded: database, vector index, sentence vectors, documents."""
 
-    def __init__(self, folder: Path, manifest: dict[str, Any], store: Store, vectors: VectorIndex,
-                 sentences: np.ndarray, layout: np.ndarray, documents: list[Document],
-                 leads: dict[str, str] | None = None) -> None:
+    def __init__(self, folder: Path, manifest: dict[str, Any], store: Store,
+                 vectors: VectorIndex | QdrantVectors, sentences: np.ndarray, layout: np.ndarray,
+                 documents: list[Document], leads: dict[str, str] | None = None) -> None:
         self.folder = folder
         self.version = folder.name
         self.manifest = manifest
@@ -154,17 +174,21 @@ class Generation:
         self._closed = asyncio.Event()
 
     @classmethod
-    async def open(cls, folder: Path, model: str, dim: int) -> Generation:
-        """Load and verify ``folder``; raise ``InvalidGeneration`` saying what is wrong."""
+    async def open(cls, folder: Path, model: str, dim: int, vector_store: str = "faiss") -> Generation:
+        """Load and verify ``folder``; raise ``InvalidGeneration`` saying what is wrong (also when it
+        keeps its vectors elsewhere than ``vector_store`` says: ``faiss`` or ``qdrant [url]``)."""
         manifest = read_manifest(folder)
         if manifest.get("model") != model or manifest.get("dim") != dim:
             raise InvalidGeneration(
                 f"{folder.name}: built with model {manifest.get('model')!r} (dim {manifest.get('dim')}), "
                 f"serving needs {model!r} (dim {dim})"
             )
+        kept = manifest.get("vector_store", "faiss")
+        if kept != vector_store:
+            raise InvalidGeneration(f"{folder.name}: its vectors are in {kept}, serving needs {vector_store}")
         try:
             await run_sync(check_files, folder, manifest)
-            vectors, sentences = await run_sync(_load_arrays, folder)
+            vectors, sentences = await run_sync(_load_arrays, folder, manifest)
             store = await Store.open(folder / "index.sqlite")
         except InvalidGeneration:
             raise
@@ -249,8 +273,16 @@ class Generation:
         return self._closed.is_set()
 
 
-def _load_arrays(folder: Path) -> tuple[VectorIndex, np.ndarray]:
-    vectors = VectorIndex.load(folder / "vectors.faiss")
+def _load_arrays(folder: Path, manifest: dict[str, Any]) -> tuple[VectorIndex | QdrantVectors, np.ndarray]:
+    vectors: VectorIndex | QdrantVectors
+    if uses_qdrant(manifest):
+        marker = qdrant.read_marker(folder)
+        url = str(marker.get("url") or "")
+        exact = (manifest.get("index_type") == "flat") if url else None  # local mode is always exact
+        vectors = QdrantVectors.open(qdrant.client(url, folder.parent.parent), marker["collection"],
+                                     exact=exact)
+    else:
+        vectors = VectorIndex.load(folder / "vectors.faiss")
     sentences = np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r")
     if sentences.ndim != 2 or sentences.dtype != np.float16:
         raise InvalidGeneration(f"{folder.name}: sentences.npy has the wrong shape or type")
