@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -357,13 +356,13 @@ class Engine:
                 fresh = await gen.Generation.open(folder, self.embedder.name, self.embedder.dim,
                                                   self.config.vector_store_identity())
             except gen.InvalidGeneration as exc:
-                await run_sync(shutil.rmtree, folder, True)
+                await run_sync(gen.remove, folder)
                 raise BuildError(f"the new index failed verification: {exc}") from exc
             try:
                 await run_sync(gen.publish, self.config.data_dir, fresh.version)
             except OSError as exc:
                 await fresh.retire()
-                await run_sync(shutil.rmtree, folder, True)
+                await run_sync(gen.remove, folder)
                 raise BuildError(f"cannot switch to the new index: {_reason(exc)}") from exc
             self._generation = fresh
             if previous is not None:
