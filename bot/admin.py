@@ -203,7 +203,7 @@ async def remove(update: Update, context: BotContext) -> None:
 async def _confirm(update: Update, context: BotContext, admin_id: int, found: Document) -> None:
     lang = language_of(update)
     text = i18n.text(lang, "remove_confirm", title=found.title, doc_id=found.id, passages=found.passages)
-    token = context.removals.issue(admin_id, found.id)
+    token = await context.removals.issue(admin_id, found.id)
     await reply(update, context, render.plain_blocks(text), confirm_keyboard(lang, token))
 
 
@@ -212,7 +212,7 @@ async def _pending_removal(update: Update, context: BotContext, token: str) -> P
     else (or an expired or forged token) gets the refusal as the callback's answer."""
     query = update.callback_query
     assert query is not None
-    user, pending = query.from_user, context.removals.peek(token)
+    user, pending = query.from_user, await context.removals.peek(token)
     if pending is not None and context.is_admin(user) and pending.admin_id == user.id:
         return pending
     what = "expired or forged" if pending is None else f"refused ({pending.doc_id})"
@@ -248,7 +248,7 @@ async def remove_button(update: Update, context: BotContext, data: ConfirmRemove
     pending = await _pending_removal(update, context, data.token)
     if pending is None:
         return
-    context.removals.take(data.token, user.id)
+    await context.removals.take(data.token, user.id)
     await query.answer()
     text = i18n.text(lang, "remove_cancelled")
     if isinstance(data, ConfirmRemove):

@@ -16,6 +16,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import AbstractAsyncContextManager as AsyncContextManager
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -38,9 +39,12 @@ from index import Engine, IndexConfig
 
 from . import admin, buttons, groups, handlers, i18n, inline, reactions, render
 from .context import CONTEXT_TYPES, BotApplication, BotContext
+from .database import PostgresDatabase
 from .health import Health, health_server
+from .limits import SharedRateLimiter
 from .logs import redact_secret
 from .querylog import QueryLog
+from .removals import SharedRemovalTokens
 from .settings import BotSettings
 from .webhook import WebhookSettings, webhook_arguments
 
@@ -134,15 +138,19 @@ def build_application(
     """
     token = settings.require_token()
     redact_secret(token)
+    redact_secret(urlsplit(settings.store_url).password or "")  # the database's password, if any
 
     async def post_init(application: BotApplication) -> None:
         engine = await engine_factory(settings.index)
         try:
-            querylog = await QueryLog.open(settings.index.data_dir)
+            querylog = await QueryLog.open(settings.index.data_dir, settings.store_url)
         except BaseException:
             await engine.close()
             raise
         application.bot_data.engine, application.bot_data.querylog = engine, querylog
+        if isinstance(querylog.db, PostgresDatabase):  # replicas share the limit and pending removals
+            application.bot_data.limiter = SharedRateLimiter(querylog.db.pool, settings.questions_per_minute)
+            application.bot_data.removals = SharedRemovalTokens(querylog.db.pool)
         if settings.index.follow_seconds > 0:
             application.bot_data.follower = asyncio.create_task(
                 follow_index(engine, settings.index.follow_seconds), name="follow-index")

@@ -35,9 +35,9 @@ from index import Engine
 from . import i18n, render
 from .answer_cache import AnswerCache
 from .delivery import DELIVERED, UNKNOWN, send_message
-from .limits import RateLimiter
+from .limits import Limiter, RateLimiter
 from .querylog import QueryLog
-from .removals import RemovalTokens
+from .removals import RemovalTokens, SharedRemovalTokens
 from .render import Block
 from .settings import BotSettings
 from .suggestions import SuggestionTokens, keyboard, pick
@@ -56,9 +56,9 @@ class BotState:
         self.settings: BotSettings | None = None
         self.engine: Engine | None = None
         self.querylog: QueryLog | None = None
-        self.limiter = RateLimiter(0)
+        self.limiter: Limiter = RateLimiter(0)
         self.answers = AnswerCache()
-        self.removals = RemovalTokens()
+        self.removals: RemovalTokens | SharedRemovalTokens = RemovalTokens()
         self.suggested = SuggestionTokens()
         self.follower: asyncio.Task[None] | None = None  # follows indexes other processes publish
 
@@ -84,7 +84,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return _opened(self.bot_data.settings, "the settings")
 
     @property
-    def limiter(self) -> RateLimiter:
+    def limiter(self) -> Limiter:
         return self.bot_data.limiter
 
     @property
@@ -92,7 +92,7 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         return self.bot_data.answers
 
     @property
-    def removals(self) -> RemovalTokens:
+    def removals(self) -> RemovalTokens | SharedRemovalTokens:
         return self.bot_data.removals
 
     async def suggestions(self) -> InlineKeyboardMarkup | None:
@@ -122,12 +122,12 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         """True if the user's numeric id is an admin's (never by name)."""
         return user is not None and self.settings.is_admin(user.id)
 
-    def wait_seconds(self, user: User | None) -> int:
+    async def wait_seconds(self, user: User | None) -> int:
         """0 (and the question counted) if ``user`` may ask now, else the seconds to wait; admins
         are never limited."""
         if user is None or self.is_admin(user):
             return 0
-        return self.limiter.wait_seconds(user.id)
+        return await self.limiter.wait(user.id)
 
 
 def _opened(value: T | None, what: str) -> T:

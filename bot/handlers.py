@@ -64,7 +64,8 @@ async def sources(update: Update, context: BotContext) -> None:
     removable = []
     if user is not None and context.is_admin(user) and update.effective_chat is not None \
             and update.effective_chat.type == "private":
-        removable = [(d.title, context.removals.issue(user.id, d.id)) for d in documents[:MAX_REMOVE_BUTTONS]]
+        removable = [(d.title, await context.removals.issue(user.id, d.id))
+                     for d in documents[:MAX_REMOVE_BUTTONS]]
     await reply(update, context, render.sources_blocks(documents, lang), sources_keyboard(lang, removable))
 
 
@@ -94,7 +95,7 @@ async def answer_question(update: Update, context: BotContext, text: str,
     """Answer ``text`` (read as a follow-up to ``previous`` where it leans on it) within the user's
     fair-use limit, log it, reply with the follow-up buttons."""
     lang, user = language_of(update), update.effective_user
-    wait = context.wait_seconds(user)
+    wait = await context.wait_seconds(user)
     if wait:
         log.info("user %s is over the question limit; %d s to wait", user.id if user else None, wait)
         await reply(update, context, render.plain_blocks(i18n.text(lang, "rate_limited", seconds=wait)))

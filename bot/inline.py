@@ -88,7 +88,7 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     version = context.engine.version
     answer = context.answers.get(version, question)
     if answer is None:
-        wait = context.wait_seconds(query.from_user)
+        wait = await context.wait_seconds(query.from_user)
         if wait:
             waiting = hint_button(lang, "inline_wait", seconds=wait)
             await query.answer([], cache_time=0, is_personal=True, button=waiting)

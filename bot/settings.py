@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from index import ConfigError, IndexConfig, index_config, load_toml
 from index.config import DEFAULT_CONFIG, Section, from_environment, integer, number
 
+from .database import redact
 from .webhook import WebhookSettings, webhook_settings
 
 TELEGRAM_API = "https://api.telegram.org/bot"
@@ -41,6 +42,7 @@ class BotSettings:
     progress_seconds: float = 3.0  # a status message is edited at most this often
     follow_up_seconds: float = 600.0  # a private question may lean on the one asked this recently
     webhook: WebhookSettings = WebhookSettings()  # for ``python -m bot run --webhook``
+    store_url: str = field(default="", repr=False)  # [store] url: PostgreSQL for the query log; "": SQLite
 
     @property
     def base_url(self) -> str:
@@ -101,6 +103,16 @@ def parse_admin_ids(value: Any, where: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def parse_store_url(value: Any, where: str) -> str:
+    """Empty (SQLite in the data folder) or a ``postgresql://`` URL."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} must be a postgresql:// URL or empty")
+    url = value.strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(f"{where} must be a postgresql:// URL or empty, got {redact(url)!r}")
+    return url
+
+
 def bot_settings(section: Section, index: IndexConfig) -> BotSettings:
     """The ``[bot]`` settings (webhook keys included) from a section of the config file."""
     d, none = BotSettings, frozenset[int]()
@@ -125,4 +137,8 @@ def load_settings(path: Path | None = None, env: Mapping[str, str] | None = None
     path = path or DEFAULT_CONFIG
     data = load_toml(path)
     index = index_config(data.get("index", {}), env, base=path.resolve().parent)
-    return bot_settings(Section("bot", data.get("bot", {}), env, path.resolve().parent), index)
+    settings = bot_settings(Section("bot", data.get("bot", {}), env, path.resolve().parent), index)
+    store = Section("store", data.get("store", {}), env, path.resolve().parent)
+    url = store.value("url", parse_store_url, "", env="DATABASE_URL")
+    store.finish()
+    return replace(settings, store_url=url)

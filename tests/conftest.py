@@ -171,3 +171,39 @@ def e5_plain(e5_folder: Path) -> object:
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(e5_folder), device="cpu", local_files_only=True)
+
+
+# --- the query log's backends: SQLite, and PostgreSQL when a server can be started here ---
+
+if TYPE_CHECKING:
+    from support.postgres import Server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """A PostgreSQL server on 127.0.0.1 for the session; skipped where none is installed, unless
+    ``REQUIRE_POSTGRES`` is set (as ``.ci/run`` does), where that is an error."""
+    import os
+
+    from support import postgres
+
+    try:
+        server = postgres.start()
+    except (FileNotFoundError, RuntimeError) as exc:
+        if os.environ.get(postgres.REQUIRE):
+            raise
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest) -> str:
+    """The query log's ``[store] url`` for each backend: empty (SQLite in the data folder), or a
+    fresh database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return ""
+    from support.postgres import fresh_database
+
+    server = request.getfixturevalue("postgres_server")
+    return await fresh_database(server, f"t_{abs(hash(request.node.nodeid)) % 10**12}")

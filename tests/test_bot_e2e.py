@@ -144,10 +144,8 @@ async def test_every_question_is_logged_and_other_messages_are_not(
     bot_api.sticker(BOB)
     await bot_api.next_calls("sendMessage", chat_id=BOB)
     expected = await engine_of(app).ask(sentence)
-    async with usage_of(app).db.execute(
-        "SELECT user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms FROM questions"
-    ) as cursor:
-        rows = list(await cursor.fetchall())
+    rows = await usage_of(app).db.fetchall(
+        "SELECT user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms FROM questions")
     assert len(rows) == 1
     user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms = rows[0]
     assert (user_id, chat_id, chat_type, question, answered) == (ALICE, ALICE, "private", sentence, 1)

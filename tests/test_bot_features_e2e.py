@@ -155,8 +155,7 @@ async def test_stale_callback_for_unknown_question_gets_expired(api: BotApi, app
     first = await ask(api, ALICE)
     query_id = press(api, ALICE, data, first.result)
     assert (await callback_answer(api, query_id)).params["text"] == EXPIRED
-    async with app.bot_data.querylog.db.execute("SELECT count(*) FROM feedback") as cursor:
-        assert (await cursor.fetchone())[0] == 0
+    assert await app.bot_data.querylog.db.fetchone("SELECT count(*) FROM feedback") == (0,)
 
 
 async def test_feedback_pressed_twice_keeps_one_row_with_the_changed_vote(api: BotApi, app: App) -> None:
@@ -168,10 +167,8 @@ async def test_feedback_pressed_twice_keeps_one_row_with_the_changed_vote(api: B
         replies.append(answered.params["text"])
     assert replies == ["Thanks for your feedback!", "Your vote was changed.", "You already voted like this."]
     query_id = int(data["👍"].split(":")[2])
-    async with app.bot_data.querylog.db.execute(
-        "SELECT query_id, user_id, vote, question FROM feedback"
-    ) as cursor:
-        assert await cursor.fetchall() == [(query_id, ALICE, -1, QUESTION)]
+    rows = await app.bot_data.querylog.db.fetchall("SELECT query_id, user_id, vote, question FROM feedback")
+    assert rows == [(query_id, ALICE, -1, QUESTION)]
 
 
 def react(api: BotApi, user_id: int, message: dict[str, Any], old: list[str], new: list[str]) -> None:
@@ -184,8 +181,8 @@ def react(api: BotApi, user_id: int, message: dict[str, Any], old: list[str], ne
 
 
 async def _votes(app: App) -> list[tuple[int, int]]:
-    async with app.bot_data.querylog.db.execute("SELECT user_id, vote FROM feedback ORDER BY id") as cursor:
-        return [(row[0], row[1]) for row in await cursor.fetchall()]
+    return [(row[0], row[1]) for row in
+            await app.bot_data.querylog.db.fetchall("SELECT user_id, vote FROM feedback ORDER BY id")]
 
 
 async def test_a_reaction_on_an_answer_votes_and_taking_it_back_withdraws_the_vote(

@@ -44,9 +44,9 @@ def test_a_pin_applies_only_to_questions_close_to_its_own() -> None:
 
 
 async def test_gap_questions_are_the_unanswered_unsure_and_voted_down_of_the_last_week(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str
 ) -> None:
-    log = await QueryLog.open(tmp_path)
+    log = await QueryLog.open(tmp_path, database_url)
     try:
         await logged(log, "Wie alt ist Durov?", "not_found")
         await logged(log, "wie alt ist durov?", "unsure")  # the same question again

@@ -4,6 +4,7 @@ token that never shows up in a repr or a log line."""
 from __future__ import annotations
 
 import logging
+import socket
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,29 @@ def test_a_table_that_is_not_a_table_is_named(tmp_path: Path) -> None:
     path.write_text('bot = "yes"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[bot\] must be a table"):
         load_settings(path, env={})
+
+
+def test_the_store_url_comes_from_database_url_and_must_be_postgresql(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\nurl = "postgresql://bot:secret@db.internal/story"\n', encoding="utf-8")
+    assert load_settings(config, env={}).store_url == "postgresql://bot:secret@db.internal/story"
+    assert "secret" not in repr(load_settings(config, env={}))
+    assert load_settings(config, env={"DATABASE_URL": "postgresql://127.0.0.1/other"}).store_url.endswith("/other")
+    config.write_text('[store]\nurl = "mysql://bot:secret@db/story"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[store\] url") as info:
+        load_settings(config, env={})
+    assert "secret" not in str(info.value)
+    config.write_text('[store]\nuri = "postgresql://db/story"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[store\] unknown setting\(s\): uri"):
+        load_settings(config, env={})
+
+
+async def test_an_unreachable_database_stops_the_start_naming_it_without_the_password(tmp_path: Path) -> None:
+    from bot.querylog import QueryLog
+
+    with socket.socket() as sock:  # a port on 127.0.0.1 that nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ConfigError, match=rf"127\.0\.0\.1:{port}") as info:
+        await QueryLog.open(tmp_path, f"postgresql://bot:hunter2@127.0.0.1:{port}/story")
+    assert "hunter2" not in str(info.value) and "bot:***@" in str(info.value)

@@ -68,8 +68,10 @@ async def test_a_build_keeps_only_the_listed_questions_their_document_answers(
     assert "'Wo wurde Durov festgenommen?' of zoo is not answered from it" in caplog.text
 
 
-async def test_answered_questions_voted_up_or_asked_often_join_the_pool(tmp_path: Path) -> None:
-    log = await QueryLog.open(tmp_path)
+async def test_answered_questions_voted_up_or_asked_often_join_the_pool(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = await QueryLog.open(tmp_path, database_url)
     try:
         liked = await logged(log, "Was hat Durov versprochen?")
         await log.record_vote(liked, 7, 1)

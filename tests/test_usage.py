@@ -11,8 +11,10 @@ from bot.querylog import MIGRATIONS, QueryLog, m001_questions
 from index import migrations
 
 
-async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path: Path) -> None:
-    log = await QueryLog.open(tmp_path)
+async def test_a_question_is_stored_with_user_chat_passages_and_latency(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = await QueryLog.open(tmp_path, database_url)
     try:
         first = await log.record_question(
             user_id=42,
@@ -35,11 +37,9 @@ async def test_a_question_is_stored_with_user_chat_passages_and_latency(tmp_path
             shortened=True,
         )
         assert second > first
-        async with log.db.execute(
+        rows = await log.db.fetchall(
             "SELECT user_id, chat_id, chat_type, question, passage_ids, answered, latency_ms,"
-            " language, shortened FROM questions ORDER BY id"
-        ) as cursor:
-            rows = list(await cursor.fetchall())
+            " language, shortened FROM questions ORDER BY id")
     finally:
         await log.close()
     assert rows[0] == (42, 42, "private", "Wer ist Durov?", "[3, 1, 8]", 1, 12.5, "de", 0)
@@ -62,8 +62,7 @@ async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Pat
     log = await QueryLog.open(tmp_path)
     try:
         assert await log.question_count() == 1
-        async with log.db.execute("SELECT name FROM migrations ORDER BY name") as cursor:
-            applied = [row[0] for row in await cursor.fetchall()]
+        applied = [row[0] for row in await log.db.fetchall("SELECT name FROM migrations ORDER BY name")]
         assert applied == [m.__name__ for m in MIGRATIONS]
     finally:
         await log.close()

@@ -1,4 +1,4 @@
-"""Feedback votes and the /stats figures of the query log (a temporary SQLite file)."""
+"""Feedback votes and the /stats figures of the query log, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ HOUR, DAY = 3600.0, 86400.0
 
 
 @pytest.fixture
-async def usage(tmp_path: Path) -> AsyncIterator[QueryLog]:
-    log = await QueryLog.open(tmp_path)
+async def usage(tmp_path: Path, database_url: str) -> AsyncIterator[QueryLog]:
+    log = await QueryLog.open(tmp_path, database_url)
     yield log
     await log.close()
 
@@ -28,13 +28,12 @@ async def ask(usage: QueryLog, question: str, *, at: float, user: int = 1, answe
         user_id=user, chat_id=user, chat_type="private", question=question, passage_ids=passages,
         answered=answered, latency_ms=latency,
     )
-    await usage.db.execute("UPDATE questions SET created = ? WHERE id = ?", (at, query_id))
+    await usage.db.execute("UPDATE questions SET created = ? WHERE id = ?", at, query_id)
     return query_id
 
 
 async def feedback_rows(usage: QueryLog) -> list[tuple[int, int, int, str, str]]:
-    async with usage.db.execute("SELECT query_id, user_id, vote, question, passage_ids FROM feedback") as cur:
-        return [tuple(row) for row in await cur.fetchall()]
+    return await usage.db.fetchall("SELECT query_id, user_id, vote, question, passage_ids FROM feedback")
 
 
 async def test_vote_is_stored_with_question_and_passages(usage: QueryLog) -> None:
