@@ -113,9 +113,9 @@ class Store:
             return set()
         try:
             marks = ",".join("?" * len(folded))
-            async with self._db.execute(f"SELECT term FROM temp.vocabulary WHERE term IN ({marks})",
-                                        list(folded)) as cursor:
-                return {folded[row[0]] async for row in cursor if row[0] in folded}
+            sql = f"SELECT term FROM temp.vocabulary WHERE term IN ({marks})"
+            rows = await self._db.execute_fetchall(sql, list(folded))
+            return {folded[row[0]] for row in rows if row[0] in folded}
         except sqlite3.OperationalError as exc:
             log.warning("vocabulary lookup failed: %s", exc)
             return set()
@@ -125,9 +125,8 @@ class Store:
         sql = ("SELECT doc_id, text FROM passages WHERE window_no = 0 AND paragraph <= ? "
                "ORDER BY doc_id, paragraph")
         found: dict[str, list[str]] = {}
-        async with self._db.execute(sql, (paragraphs,)) as cursor:
-            async for doc_id, text in cursor:
-                found.setdefault(doc_id, []).append(text)
+        for doc_id, text in await self._db.execute_fetchall(sql, (paragraphs,)):
+            found.setdefault(doc_id, []).append(text)
         return {doc_id: "\n\n".join(texts) for doc_id, texts in found.items()}
 
     async def close(self) -> None:
@@ -138,15 +137,13 @@ class Store:
         return await run_sync(_pending, self.path)
 
     async def count(self) -> int:
-        async with self._db.execute("SELECT count(*) FROM passages") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        rows = list(await self._db.execute_fetchall("SELECT count(*) FROM passages"))
+        return int(rows[0][0]) if rows else 0
 
     async def documents(self) -> list[Document]:
         sql = ("SELECT id, title, source, url, language, date, path, sha256, passages, kind, pages, author "
                "FROM documents ORDER BY position")
-        async with self._db.execute(sql) as cursor:
-            return [_document(row) async for row in cursor]
+        return [_document(row) for row in await self._db.execute_fetchall(sql)]
 
     async def passages(self, ids: Sequence[int]) -> dict[int, Passage]:
         """The passages with these ids (missing ids are absent from the result)."""
@@ -154,25 +151,22 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         sql = f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE id IN ({marks})"
-        async with self._db.execute(sql, [int(i) for i in ids]) as cursor:
-            return {row[0]: _passage(row) async for row in cursor}
+        return {row[0]: _passage(row) for row in await self._db.execute_fetchall(sql, [int(i) for i in ids])}
 
     async def passage_at(self, doc_id: str, paragraph: int, *, last: bool) -> Passage | None:
         """The first (or last) window of a paragraph of a document."""
         order = "DESC" if last else "ASC"
         sql = (f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? AND paragraph = ? "
                f"ORDER BY window_no {order} LIMIT 1")
-        async with self._db.execute(sql, (doc_id, paragraph)) as cursor:
-            row = await cursor.fetchone()
-        return _passage(row) if row else None
+        rows = list(await self._db.execute_fetchall(sql, (doc_id, paragraph)))
+        return _passage(rows[0]) if rows else None
 
     async def passage_with_hash(self, doc_id: str, text_sha256: str) -> Passage | None:
         """The first passage of a document whose text has this hash (what a pin names)."""
         sql = (f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE doc_id = ? AND text_sha256 = ? "
                "ORDER BY paragraph, window_no LIMIT 1")
-        async with self._db.execute(sql, (doc_id, text_sha256)) as cursor:
-            row = await cursor.fetchone()
-        return _passage(row) if row else None
+        rows = list(await self._db.execute_fetchall(sql, (doc_id, text_sha256)))
+        return _passage(rows[0]) if rows else None
 
     async def passage_keys(self) -> list[tuple[int, str, int, int, str]]:
         """(id, doc_id, paragraph, window, text hash) of every passage: what keeps ids stable."""
@@ -210,8 +204,7 @@ class Store:
         sql = ("SELECT rowid FROM passage_keywords WHERE passage_keywords MATCH ? "
                "ORDER BY bm25(passage_keywords) LIMIT ?")
         try:
-            async with self._db.execute(sql, (expression, limit)) as cursor:
-                return [row[0] async for row in cursor]
+            return [row[0] for row in await self._db.execute_fetchall(sql, (expression, limit))]
         except sqlite3.OperationalError as exc:  # should not happen with quoted stems
             log.warning("keyword search failed for %r: %s", expression, exc)
             return []
