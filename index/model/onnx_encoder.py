@@ -49,10 +49,10 @@ class OnnxEncoder:
         self._prompts: dict[str, str] = {"query": meta["prompts"].get("query", ""),
                                          "document": meta["prompts"].get("document", "")}
         self.tokenizer = load_tokenizer(folder)
-        framing = len(self.tokenizer.ids(""))
-        prompt_tokens = max((len(self.tokenizer.ids(p)) - framing for p in self._prompts.values() if p),
+        self._framing = len(self.tokenizer.ids(""))  # the special tokens around every text
+        prompt_tokens = max((len(self.tokenizer.ids(p)) - self._framing for p in self._prompts.values() if p),
                             default=0)
-        self.max_tokens = self.max_seq_length - prompt_tokens - framing
+        self.max_tokens = self.max_seq_length - prompt_tokens - self._framing
 
     def encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         """One L2-normalized float32 row per text."""
@@ -69,7 +69,7 @@ class OnnxEncoder:
 
     def count_tokens(self, text: str) -> int:
         """Model tokens ``text`` takes, without prompt and special tokens."""
-        return len(self.tokenizer.ids(text)) - len(self.tokenizer.ids(""))
+        return len(self.tokenizer.ids(text)) - self._framing
 
     def _truncated(self, ids: list[int]) -> list[int]:
         """At most ``max_seq_length`` ids, keeping the closing special token (as sentence-transformers)."""
