@@ -127,3 +127,17 @@ def test_the_vector_store_settings_are_checked() -> None:
         index_config({"vector_store": "milvus"}, env={})
     with pytest.raises(ConfigError, match=r"\[index\] qdrant_collection"):
         index_config({"qdrant_collection": "a b/c"}, env={})
+
+
+def test_a_collection_that_cannot_be_deleted_is_logged_and_the_folder_still_goes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "generations" / "g000001"
+    folder.mkdir(parents=True)
+    qdrant.write_marker(folder, "http://127.0.0.1:9", "test-g000001", 3)  # nothing listens on port 9
+    try:
+        gen.remove(folder)
+    finally:
+        qdrant.close_all()
+    assert not folder.exists()
+    assert "could not delete the Qdrant collection of g000001" in caplog.text
