@@ -7,6 +7,7 @@ back by id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
@@ -75,7 +76,10 @@ class VectorIndex:
         k = min(k, self.ntotal)
         if k <= 0:
             return [[] for _ in range(len(queries))]
-        scores, ids = self._index.search(queries, k)
+        if len(queries) == 1:
+            scores, ids = _one_thread(self._index.search, queries, k)
+        else:
+            scores, ids = self._index.search(queries, k)
         return [
             [(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i >= 0]
             for row_ids, row_scores in zip(ids, scores, strict=True)
@@ -87,3 +91,17 @@ class VectorIndex:
         for row, pid in enumerate(ids):
             out[row] = self._index.reconstruct(int(pid))
         return out
+
+
+def _one_thread(search: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray]], queries: np.ndarray,
+                k: int) -> tuple[np.ndarray, np.ndarray]:
+    """One question's search on the calling thread alone. Waking FAISS's OpenMP threads for it
+    costs more than the search, and right after an encode they wait for ONNX Runtime's spinning
+    threads: 1.4 ms (p95 6 ms) instead of 0.06 ms on the story. The thread count is the calling
+    thread's own (OpenMP keeps it per thread), so builds and batch searches keep theirs."""
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        return search(queries, k)
+    finally:
+        faiss.omp_set_num_threads(threads)

@@ -64,3 +64,26 @@ def test_auto_picks_hnsw_only_for_large_corpora() -> None:
 def test_unknown_index_type_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown"):
         VectorIndex.build(_unit(2), np.array([1, 2]), "ivf")
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_one_question_is_searched_on_one_thread_with_the_answers_of_a_batch(kind: str) -> None:
+    import faiss
+
+    vectors = _unit(300, seed=3)
+    index = VectorIndex.build(vectors, np.arange(300), kind)
+    before = faiss.omp_get_max_threads()
+    batch = index.search(vectors[:4], 10)
+    seen: list[int] = []
+    real = index._index.search
+
+    def spying(queries, k):  # type: ignore[no-untyped-def]
+        seen.append(faiss.omp_get_max_threads())
+        return real(queries, k)
+
+    index._index.search = spying  # type: ignore[method-assign]
+    singles = [index.search(vectors[i], 10)[0] for i in range(4)]
+    index.search(vectors[:2], 10)
+    assert singles == batch
+    assert seen == [1, 1, 1, 1, before]  # one question: one thread; a batch: the thread's own count
+    assert faiss.omp_get_max_threads() == before  # restored afterwards
