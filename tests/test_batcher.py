@@ -73,3 +73,53 @@ async def test_a_cancelled_question_does_not_disturb_the_others() -> None:
     doomed.cancel()
     assert float((await kept)[0]) == 3.0
     assert doomed.cancelled()
+
+
+class ThreadRecorder(Recorder):
+    """A Recorder that also notes the thread each encode ran on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[int] = []
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        self.threads.append(threading.get_ident())
+        return super().__call__(texts)
+
+
+async def test_a_lone_quick_question_is_encoded_on_the_event_loop_once_it_is_known_quick() -> None:
+    recorder = ThreadRecorder()
+    batcher = QueryBatcher(recorder, wait_ms=0, inline_seconds=60.0)
+    loop_thread = threading.get_ident()
+    for text in ("a", "bb", "ccc"):
+        assert float((await batcher.encode(text))[0]) == float(len(text))
+    # the first lone encode is timed in a worker thread; once known quick, lone ones stay on the loop
+    assert recorder.threads[0] != loop_thread
+    assert recorder.threads[1:] == [loop_thread, loop_thread]
+    assert batcher.inline_encodes == 2
+
+
+async def test_a_slow_encoder_and_a_batch_always_go_to_a_worker_thread() -> None:
+    recorder = ThreadRecorder()
+    slow = QueryBatcher(recorder, wait_ms=0, inline_seconds=-1.0)  # every encode counts as slow
+    for text in ("a", "bb", "ccc"):
+        await slow.encode(text)
+    quick = QueryBatcher(recorder, wait_ms=1, inline_seconds=60.0)
+    await quick.encode("known quick now")
+    await asyncio.gather(*(quick.encode(t) for t in ("x", "yy", "zzz")))
+    loop_thread = threading.get_ident()
+    assert slow.inline_encodes == 0 and quick.inline_encodes == 0
+    assert recorder.batches[-1] == ["x", "yy", "zzz"]
+    assert loop_thread not in recorder.threads
+
+
+async def test_an_inline_encoder_error_reaches_the_question_and_the_batcher_recovers() -> None:
+    recorder = Recorder()
+    batcher = QueryBatcher(recorder, wait_ms=0, inline_seconds=60.0)
+    await batcher.encode("warm")  # timed in a thread: quick
+    recorder.fail = True
+    with pytest.raises(RuntimeError, match="encoder down"):
+        await batcher.encode("a")
+    recorder.fail = False
+    assert float((await batcher.encode("abcd"))[0]) == 4.0
+    assert batcher.inline_encodes == 2
