@@ -267,12 +267,15 @@ class Engine:
             keyword, known = await lookups
             timings["keyword"] = (clock := time.perf_counter()) - now  # what encoding did not hide
             about_source = search.names_source(question, generation.documents)
-            ranking = await run_sync(search.ranked, generation, query, keyword, language, about_source)
+            if generation.search_inline:
+                ranking = search.ranked(generation, query, keyword, language, about_source)
+            else:
+                ranking = await run_sync(search.ranked, generation, query, keyword, language, about_source)
             timings["search"] = (now := time.perf_counter()) - clock  # vector search and ranking
             runner = search.runner_up(ranking, generation)
             page = ranking[offset : offset + k]
             wanted = [r.passage_id for r in (*page, *ranking[:1])]
-            passages = await generation.store.passages(list(dict.fromkeys(wanted)))
+            passages = await generation.passages(list(dict.fromkeys(wanted)))
             top = ranking[0] if ranking else None
             top_text = passages[top.passage_id].text if top and top.passage_id in passages else ""
             evidence = judge.evidence(
@@ -382,7 +385,7 @@ class Engine:
         """The passage with its neighbouring paragraphs, or None if the id is not in the index."""
         generation = self._serving()
         async with generation.use():
-            found = (await generation.store.passages([passage_id])).get(passage_id)
+            found = (await generation.passages([passage_id])).get(passage_id)
             if found is None:
                 return None
             before = await generation.store.passage_at(found.doc_id, found.paragraph - 1, last=True)

@@ -25,7 +25,8 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ import numpy as np
 from . import qdrant
 from .concurrency import run_sync
 from .language import words
-from .models import Document
+from .models import Document, Passage
 from .qdrant import QdrantVectors
 from .store import Store
 from .vectors import VectorIndex
@@ -46,6 +47,8 @@ FILES = ("index.sqlite", "vectors.faiss", "sentences.npy")  # with vector_store 
 MANIFEST = "manifest.json"
 KEEP = 2  # generations kept on disk: the serving one and the one before
 LEAD_PARAGRAPHS = 2  # a document's lead: its first paragraphs
+PASSAGE_CACHE = 4096  # passages a generation keeps in memory once read (it never changes)
+INLINE_SEARCH = 20_000  # a FAISS index at most this large is searched on the event loop
 _VERSION = re.compile(r"^g(\d{6,})$")
 
 
@@ -172,6 +175,10 @@ class Generation:
         self._users = 0
         self._retired = False
         self._closed = asyncio.Event()
+        self._passages: OrderedDict[int, Passage] = OrderedDict()  # least recently read first
+        # searching a small in-memory index takes about 0.1 ms, less than a worker-thread hop;
+        # a large one, or one behind a Qdrant server, is searched in a worker thread
+        self.search_inline = isinstance(vectors, VectorIndex) and vectors.ntotal <= INLINE_SEARCH
 
     @classmethod
     async def open(cls, folder: Path, model: str, dim: int, vector_store: str = "faiss") -> Generation:
@@ -216,6 +223,21 @@ class Generation:
             raise InvalidGeneration(f"{folder.name}: cannot be read ({exc})") from exc
         return cls(folder, manifest, store, vectors, sentences, layout, documents, leads)
 
+    async def passages(self, ids: Sequence[int]) -> dict[int, Passage]:
+        """The passages with these ids (missing ids are absent), the most recently read
+        ``PASSAGE_CACHE`` from memory: a generation's passages never change."""
+        found = {pid: self._passages[pid] for pid in ids if pid in self._passages}
+        for pid in found:
+            self._passages.move_to_end(pid)
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            read = await self.store.passages(missing)
+            found.update(read)
+            self._passages.update(read)
+            while len(self._passages) > PASSAGE_CACHE:
+                self._passages.popitem(last=False)
+        return found
+
     def _position(self, passage_id: int) -> int | None:
         pos = int(np.searchsorted(self._row_ids, passage_id))
         return pos if pos < len(self._row_ids) and self._row_ids[pos] == passage_id else None
@@ -227,6 +249,31 @@ class Generation:
             return self.sentences[:0]
         start = int(self._row_start[pos])
         return self.sentences[start : start + int(self._row_count[pos])]
+
+    def best_sentences(self, passage_ids: Sequence[int], query: np.ndarray,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each passage: the index of its sentence closest to ``query``, that cosine, and
+        whether it has sentences at all (an unknown id has none): one product for all of them."""
+        ids = np.asarray(passage_ids, dtype=np.int64)
+        n = len(ids)
+        best, cosine, has = np.zeros(n, dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool)
+        if n == 0 or len(self._row_ids) == 0:
+            return best, cosine, has
+        pos = np.minimum(np.searchsorted(self._row_ids, ids), len(self._row_ids) - 1)
+        counts = np.where(self._row_ids[pos] == ids, self._row_count[pos], 0)
+        has = counts > 0
+        if not has.any():
+            return best, cosine, has
+        starts, counts = self._row_start[pos][has], counts[has]
+        segment = np.repeat(np.arange(len(counts)), counts)
+        first = np.cumsum(counts) - counts  # where each passage's sentences start among ``rows``
+        rows = starts[segment] + np.arange(len(segment)) - first[segment]
+        # in float64: a cosine then does not depend on which other sentences share the product
+        sims = self.sentences[rows].astype(np.float64) @ query.astype(np.float64)
+        ranked = np.lexsort((-sims, segment))  # by passage, best sentence first (first of equals)
+        top = ranked[first]
+        best[has], cosine[has] = top - first, sims[top]
+        return best, cosine, has
 
     def place(self, passage_id: int) -> tuple[str, int] | None:
         """(document id, paragraph) of a passage, None if the id is unknown."""

@@ -89,11 +89,12 @@ def rank(generation: Generation, query: np.ndarray, dense_hits: Sequence[tuple[i
     best: dict[int, int] = {}
     best_cosine: dict[int, float] = {}
     flagged = {pid for pid in candidates if generation.is_boilerplate(pid)}
-    for pid in candidates:
-        sentences = [float(c) for c in generation.sentence_vectors(pid) @ query]
-        best[pid] = int(np.argmax(sentences)) if sentences else 0
-        best_cosine[pid] = sentences[best[pid]] if sentences else cosines[pid]
-        relevances[pid] = relevance(cosines[pid], sentences)
+    indexes, sentence_cosines, has = generation.best_sentences(candidates, query)
+    for pid, index, cosine, found in zip(candidates, indexes.tolist(), sentence_cosines.tolist(),
+                                         has.tolist(), strict=True):
+        best[pid] = index
+        best_cosine[pid] = cosine if found else cosines[pid]
+        relevances[pid] = relevance(cosines[pid], (cosine,) if found else ())
     cross = language is not None and language not in {d.language for d in generation.documents}
     total = demote(totals(relevances, keyword_ids), flagged, about_source)
     return [Ranked(pid, calibrate(relevances[pid], cross), best[pid], total[pid], best_cosine[pid], cross,

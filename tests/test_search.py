@@ -99,3 +99,48 @@ async def test_float16_sentence_vectors_pick_the_highlight_float32_would(
             assert int(np.argmax(stored @ query)) == int(np.argmax(exact @ query))
             compared += 1
     assert compared == len(passages) * len(questions) > 300
+
+
+async def test_best_sentences_match_each_passage_scored_alone(engine: Engine, fake_embedder: FakeEmbedder,
+                                                              corpus_dir: Path) -> None:
+    generation = engine._serving()
+    ids = [int(p) for p in generation.passage_ids()]
+    unknown = max(ids) + 1000
+    candidates = [ids[-1], unknown, *ids[:-1]]  # any order, with an id the index does not hold
+    for question in _paragraphs(corpus_dir)[:6]:
+        query = fake_embedder.encode([question], query=True)[0]
+        best, cosine, has = generation.best_sentences(candidates, query)
+        for pid, index, value, found in zip(candidates, best, cosine, has, strict=True):
+            alone = generation.sentence_vectors(pid) @ query
+            assert found == (len(alone) > 0) == (pid != unknown)
+            if found:
+                assert index == int(np.argmax(alone))
+                assert value == pytest.approx(float(alone.max()), abs=1e-6)
+    nothing = generation.best_sentences([], np.zeros(generation.sentences.shape[1]))
+    assert [len(a) for a in nothing] == [0, 0, 0]
+
+
+async def test_passages_once_read_come_from_memory(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index import generation as gen
+
+    generation = engine._serving()
+    generation._passages.clear()
+    ids = [int(p) for p in generation.passage_ids()]
+    reads: list[list[int]] = []
+    real = generation.store.passages
+
+    async def counted(wanted):  # type: ignore[no-untyped-def]
+        reads.append(list(wanted))
+        return await real(wanted)
+
+    monkeypatch.setattr(generation.store, "passages", counted)
+    monkeypatch.setattr(gen, "PASSAGE_CACHE", 3)
+    first = await generation.passages(ids[:3])
+    again = await generation.passages([ids[2], ids[0], ids[0] + 10_000])  # an unknown id is absent
+    assert reads == [ids[:3], [ids[0] + 10_000]]
+    assert again == {ids[2]: first[ids[2]], ids[0]: first[ids[0]]}
+    assert first == await real(ids[:3])
+    await generation.passages([ids[3]])  # over the cap: the least recently read (ids[1]) goes
+    await generation.passages([ids[1]])
+    assert reads[-1] == [ids[1]] and len(generation._passages) == 3
+    assert generation.search_inline  # a small FAISS index is searched without a thread hop
