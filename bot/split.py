@@ -20,8 +20,8 @@ _BREAKS = ("\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ")
 
 
 def units(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+    """Length as Telegram counts it: UTF-16 code units (a lone surrogate counts as one)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _open_tags(text: str) -> list[tuple[str, str]]:

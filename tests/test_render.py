@@ -294,3 +294,13 @@ def test_further_passages_and_context_fold_into_expandable_quotes() -> None:
     parts = split_html(long, 4096)
     assert len(parts) > 1 and all(p.startswith("<blockquote expandable>") for p in parts)
     assert all(p.endswith("</blockquote>") and parse_html(p) for p in parts)
+
+
+def test_utf16_units_count_astral_characters_twice_and_a_lone_surrogate_once() -> None:
+    from bot.split import units
+
+    assert units("") == 0
+    assert units("Durov ä ß") == 9
+    assert units("😀a𝄞") == 5
+    assert units("a\ud800b") == 3  # a lone surrogate, as JSON can carry one
+    assert units("😀" * 5000) == utf16_len("😀" * 5000) == 10_000
