@@ -22,7 +22,7 @@ from pathlib import Path
 from index import migrations
 from index.pins import Pin
 
-from .database import Database, PostgresDatabase, SqliteDatabase
+from .database import Database, PostgresDatabase, Row, SqliteDatabase
 
 FILENAME = "usage.db"
 log = logging.getLogger(__name__)
@@ -210,6 +210,14 @@ class UsageStats:
     recent_unanswered: tuple[tuple[str, float], ...]  # (question, unix time), newest first
 
 
+_LOGGED = "id, user_id, question, passage_ids, answered, language"  # the columns ``_logged`` reads
+
+
+def _logged(row: Row) -> LoggedQuestion:
+    ids = tuple(int(i) for i in json.loads(row[3]))
+    return LoggedQuestion(int(row[0]), row[1], str(row[2]), ids, bool(row[4]), str(row[5]))
+
+
 class QueryLog:
     """Open with ``await QueryLog.open(data_dir, url)``; close with ``await log.close()``."""
 
@@ -261,12 +269,12 @@ class QueryLog:
 
     async def set_delivered(self, query_id: int, delivered: str) -> None:
         """Record whether the answer to a logged question reached the user (``delivery.py``)."""
-        await self.db.execute("UPDATE questions SET delivered = ? WHERE id = ?", delivered, query_id)
+        await self.db.run("UPDATE questions SET delivered = ? WHERE id = ?", delivered, query_id)
 
     async def record_answer_messages(self, query_id: int, messages: Sequence[tuple[int, int]]) -> None:
         """Remember which (chat id, message id) messages show the answer to ``query_id``."""
         for chat, message in messages:
-            await self.db.execute(
+            await self.db.run(
                 "INSERT INTO answer_messages (chat_id, message_id, query_id) VALUES (?, ?, ?)"
                 " ON CONFLICT (chat_id, message_id) DO UPDATE SET query_id = excluded.query_id",
                 chat, message, query_id)
@@ -328,19 +336,15 @@ class QueryLog:
         """The user's latest question in this chat since ``since`` (unix time) that was about the
         documents (not small talk): what a follow-up leans on."""
         row = await self.db.fetchone(
-            "SELECT max(id) FROM questions WHERE user_id = ? AND chat_id = ? AND created >= ?"
-            " AND outcome != 'small_talk'", user_id, chat_id, float(since))
-        return await self.question(int(row[0])) if row and row[0] is not None else None
+            f"SELECT {_LOGGED} FROM questions WHERE id = (SELECT max(id) FROM questions"
+            " WHERE user_id = ? AND chat_id = ? AND created >= ? AND outcome != 'small_talk')",
+            user_id, chat_id, float(since))
+        return _logged(row) if row is not None else None
 
     async def question(self, query_id: int) -> LoggedQuestion | None:
         """The logged question with this id, or None (unknown, e.g. forged or from another log)."""
-        row = await self.db.fetchone(
-            "SELECT id, user_id, question, passage_ids, answered, language FROM questions WHERE id = ?",
-            query_id)
-        if row is None:
-            return None
-        ids = tuple(int(i) for i in json.loads(row[3]))
-        return LoggedQuestion(int(row[0]), row[1], str(row[2]), ids, bool(row[4]), str(row[5]))
+        row = await self.db.fetchone(f"SELECT {_LOGGED} FROM questions WHERE id = ?", query_id)
+        return _logged(row) if row is not None else None
 
     async def record_vote(
         self, query_id: int, user_id: int, vote: int, passage_ids: Sequence[int] | None = None

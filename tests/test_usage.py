@@ -47,6 +47,38 @@ async def test_a_question_is_stored_with_user_chat_passages_and_latency(
     assert json.loads(rows[0][4]) == [3, 1, 8]
 
 
+async def test_the_previous_question_delivery_and_answer_messages_are_kept(
+    tmp_path: Path, database_url: str
+) -> None:
+    log = await QueryLog.open(tmp_path, database_url)
+    try:
+        async def ask(user: int, chat: int, question: str, outcome: str) -> int:
+            return await log.record_question(user_id=user, chat_id=chat, chat_type="private", question=question,
+                                             passage_ids=[5], answered=outcome == "answer", latency_ms=1.0,
+                                             language="de", outcome=outcome)
+
+        assert await log.last_question(42, 42, 0) is None  # nothing asked yet
+        first = await ask(42, 42, "Wo wurde Durov festgenommen?", "answer")
+        await ask(42, 42, "Hallo", "small_talk")  # small talk is nothing to follow up on
+        await ask(7, 42, "Wer ist Durov?", "answer")  # another user in the same chat
+        await ask(42, -100, "Wann?", "answer")  # the same user in another chat
+        previous = await log.last_question(42, 42, 0)
+        assert previous is not None and (previous.id, previous.question) == (first, "Wo wurde Durov festgenommen?")
+        assert previous.passage_ids == (5,) and previous.answered and previous.language == "de"
+        assert await log.last_question(42, 42, float("inf")) is None  # too long ago
+        assert await log.question(first) == previous and await log.question(first + 1000) is None
+
+        await log.set_delivered(first, "sent")
+        await log.record_answer_messages(first, [(42, 900), (42, 901)])
+        await log.record_answer_messages(first + 3, [(42, 901)])  # a message edited to show another answer
+        delivered = await log.db.fetchone("SELECT delivered FROM questions WHERE id = ?", first)
+        shown = [await log.answer_of_message(42, m) for m in (900, 901, 902)]
+    finally:
+        await log.close()
+    assert delivered == ("sent",)
+    assert shown == [first, first + 3, None]
+
+
 async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Path) -> None:
     log = await QueryLog.open(tmp_path)
     await log.record_question(
