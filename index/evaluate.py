@@ -37,7 +37,7 @@ from .chunking import paragraph_spans
 from .config import ROOT, IndexConfig
 from .documents import load_corpus
 from .engine import Engine
-from .evaluate_followups import followup_report, load_pairs
+from .evaluate_followups import followup_report, load_pairs, xquad_articles
 from .models import Answer
 
 EVAL_DIR = ROOT / ".cache" / "eval"
@@ -45,6 +45,7 @@ DEPTH = 10  # hits asked for: MRR@10
 # the follow-up pairs beside the story question set: the one the rules were written with, and one
 # written afterwards and not looked at while changing them
 FOLLOWUPS = ("followups.jsonl", "followups_heldout.jsonl")
+FOLLOWUPS_XQUAD = "followups_xquad.jsonl"  # on XQuAD articles: held out by article
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
 
 
@@ -279,6 +280,20 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
                 await followup_report(engine, load_pairs(story_path.with_name(name)), standalone, out)
     finally:
         await engine.close()
+    xquad_pairs = story_path.with_name(FOLLOWUPS_XQUAD)
+    if data is not None and xquad_pairs.exists():
+        pairs = load_pairs(xquad_pairs)
+        folder = EVAL_DIR / "followups-xquad"
+        standalone = xquad_articles(xquad, pairs, folder / "corpus")
+        engine = await Engine.open(replace(config, corpus_dir=folder / "corpus", data_dir=folder / "data"),
+                                   progress=True)
+        try:
+            await engine.rebuild(progress=True)
+            articles = ", ".join(sorted({p.doc for p in pairs}))
+            print(f"follow-ups: {FOLLOWUPS_XQUAD} (XQuAD articles {articles}, held out by article)", file=out)
+            await followup_report(engine, pairs, standalone, out)
+        finally:
+            await engine.close()
     return 0
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index import Answer, Engine, Hit, IndexConfig
-from index.evaluate_followups import found, load_pairs
+from index.evaluate_followups import Pair, found, load_pairs, xquad_articles
 from index.followup import bare, leans_on, names, near_previous, prefer, readings
 
 DATA = Path(__file__).parent / "data"
@@ -83,7 +83,8 @@ async def test_with_the_real_model_a_bare_follow_up_is_read_in_context_and_a_bar
     finally:
         await engine.close()
     assert alone.outcome == "small_talk"  # alone it names nothing the story could answer
-    assert followed.follow_up_of == first.question and found(followed, 4)
+    on_which_day = Pair(first.question, "An welchem Tag?", 4, "de")
+    assert followed.follow_up_of == first.question and found(followed, on_which_day)
     assert who_after.follow_up_of == "" and who_after.hits == who.hits
 
 
@@ -123,11 +124,59 @@ def test_when_the_follow_up_alone_is_weak_the_previous_answer_s_passage_comes_fi
 
 
 def test_the_pair_sets_are_well_formed_and_in_both_languages() -> None:
-    for name in ("followups.jsonl", "followups_heldout.jsonl"):
+    for name in ("followups.jsonl", "followups_heldout.jsonl", "followups_xquad.jsonl"):
         pairs = load_pairs(DATA / name)
         assert {p.lang for p in pairs} == {"de", "en"}
         assert all(p.first and p.followup and p.paragraph > 0 for p in pairs)
     assert len(load_pairs(DATA / "followups.jsonl")) >= 40
+    assert {p.doc for p in load_pairs(DATA / "followups_xquad.jsonl")} == {"kenya", "rhine"}
+
+
+def _xquad(folder: Path) -> Path:
+    """A two-language XQuAD folder of two small articles."""
+    import json
+
+    def article(title: str, paragraphs: list[tuple[str, list[tuple[str, str]]]]) -> dict:  # type: ignore[type-arg]
+        return {"title": title,
+                "paragraphs": [{"context": c, "qas": [{"id": i, "question": q} for i, q in qas]}
+                               for c, qas in paragraphs]}
+
+    folder.mkdir()
+    for lang, ask in (("de", "Wo fließt der Rhein?"), ("en", "Where does the Rhine flow?")):
+        data = [article("Rhine", [("Der Rhein fließt durch Bonn.", [("r1", ask)]),
+                                  ("Er mündet in die Nordsee.", [("r2", ask + " 2")])]),
+                article("Kenya", [("Kenia liegt in Afrika.", [("k1", "Kenia?")])])]
+        (folder / f"xquad.{lang}.json").write_text(json.dumps({"data": data}), encoding="utf-8")
+    return folder
+
+
+def test_xquad_articles_become_documents_and_give_their_questions(tmp_path: Path) -> None:
+    xquad = _xquad(tmp_path / "xquad")
+    pairs = [Pair("Wo fließt der Rhein?", "Und wohin mündet er?", 2, "de", "rhine")]
+    corpus = tmp_path / "corpus"
+    questions = xquad_articles(xquad, pairs, corpus)
+    assert sorted(p.name for p in corpus.iterdir()) == ["rhine.toml", "rhine.txt"]  # only the articles named
+    text = (corpus / "rhine.txt").read_text(encoding="utf-8")
+    assert text == "Der Rhein fließt durch Bonn.\n\nEr mündet in die Nordsee.\n"
+    assert 'title = "Rhine"' in (corpus / "rhine.toml").read_text(encoding="utf-8")
+    assert questions == ["Wo fließt der Rhein?", "Wo fließt der Rhein? 2", "Where does the Rhine flow?",
+                         "Where does the Rhine flow? 2"]
+    written = (corpus / "rhine.txt").stat().st_mtime_ns
+    xquad_articles(xquad, pairs, corpus)
+    assert (corpus / "rhine.txt").stat().st_mtime_ns == written  # unchanged: not rewritten
+    with pytest.raises(ValueError, match="no article atlantis"):
+        xquad_articles(xquad, [Pair("a", "b", 1, "de", "atlantis")], corpus)
+
+
+def test_a_pair_with_a_document_is_found_only_in_that_document() -> None:
+    from dataclasses import replace
+
+    in_rhine = Pair("a", "b", 2, "de", "rhine")
+    shown = answer("unsure", 0.3, (2,))  # paragraph 2 of document "d"
+    assert found(shown, Pair("a", "b", 2, "de")) and not found(shown, Pair("a", "b", 3, "de"))
+    assert not found(shown, in_rhine)
+    assert found(replace(shown, hits=(replace(shown.hits[0], doc_id="rhine"),)), in_rhine)
+    assert not found(answer("not_found", 0.0, (2,)), Pair("a", "b", 2, "de"))  # no passages shown
 
 
 @pytest.mark.model
@@ -145,6 +194,7 @@ async def test_with_the_real_model_a_follow_up_is_answered_in_context(
     finally:
         await engine.close()
     assert first.hits[0].paragraph == 11
-    assert not found(alone, 11) and found(followed, 11)
+    released = Pair("Wo wurde Durov festgenommen?", "And when was he released?", 11, "en")
+    assert not found(alone, released) and found(followed, released)
     assert followed.follow_up_of == "Wo wurde Durov festgenommen?"
     assert standalone.follow_up_of == "" and standalone.hits[0].paragraph == 5
