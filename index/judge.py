@@ -27,6 +27,7 @@ import json
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -137,11 +138,24 @@ def stems(tokens: Sequence[str]) -> set[str]:
     return set(stem_words(list(tokens), "de")) | set(stem_words(list(tokens), "en"))
 
 
+@lru_cache(maxsize=8192)
+def word_stems(word: str) -> frozenset[str]:
+    """``stems([word])``, remembered: a question's words recur, and so do the passages'."""
+    return frozenset(stems([word]))
+
+
+@lru_cache(maxsize=1024)
+def text_stems(text: str) -> frozenset[str]:
+    """The stems of every word of a text (a passage: the same few are the top one again and again)."""
+    return frozenset(stems(words(text)))
+
+
 def share_known(question_words: Sequence[str], known: Collection[str]) -> float:
     """Share of the question's content words whose stem is in ``known``."""
     if not question_words:
         return 0.0
-    hits = sum(1 for w in question_words if stems([w]) & set(known))
+    known = known if isinstance(known, set | frozenset) else set(known)
+    hits = sum(1 for w in question_words if not word_stems(w).isdisjoint(known))
     return hits / len(question_words)
 
 
@@ -154,7 +168,8 @@ def is_general(question: str, known: Collection[str]) -> bool:
     or one the corpus does not know (words about the text itself: "Bericht", "gist")."""
     if any(token in phrases.SPECIFIC for token in words(question)):
         return False
-    return all(w in _GENERAL_WORDS or not stems([w]) & set(known) for w in content_words(question))
+    known = known if isinstance(known, set | frozenset) else set(known)
+    return all(w in _GENERAL_WORDS or word_stems(w).isdisjoint(known) for w in content_words(question))
 
 
 def asks_who_is(question: str, lead_words: Collection[str]) -> bool:
@@ -215,6 +230,6 @@ def evidence(
     lead = total - runner[1] if runner else 0.0
     gap = sentence - runner[0] if runner else 0.0
     hub = hubness(vector, references.hubs, hub_baseline) if vector is not None else 0.0
-    overlap = share_known(question_words, stems(words(top_text))) if top_text else 0.0
+    overlap = share_known(question_words, text_stems(top_text)) if top_text else 0.0
     return Evidence(sentence, passage, lead, gap, hub, float(cross_lingual), overlap, small_talk,
                     whole_story, known_share, sentence - background, background)

@@ -14,6 +14,7 @@ from index import Document, Engine, IndexConfig, judge
 from index.boilerplate import boilerplate_paragraphs, signals
 from index.chunking import paragraph_spans
 from index.judge import Evidence, Scorer
+from index.language import words
 from index.ranking import order
 from index.search import demote, names_source
 
@@ -191,3 +192,16 @@ def test_boilerplate_falls_behind_content_it_ties_with_unless_the_question_names
 
 def _doc(source: str) -> Document:
     return Document(STORY, "t", source, "", "de", "", f"{STORY}.txt", "x")
+
+
+def test_remembered_stems_are_the_stems_and_overlap_ignores_the_container_type() -> None:
+    from index.judge import share_known, stems, text_stems, word_stems
+
+    text = "Die französische Polizei hatte Durov festgenommen, nachdem sein Privatjet gelandet war."
+    assert text_stems(text) == frozenset(stems(words(text))) and text_stems(text) is text_stems(text)
+    assert word_stems("Festnahmen") == frozenset(stems(["Festnahmen"]))
+    asked = ["polizei", "festgenommen", "wetter"]
+    known = stems(["polizei", "festgenommen"])
+    assert share_known(asked, known) == share_known(asked, sorted(known)) == share_known(
+        asked, frozenset(known)) == pytest.approx(2 / 3)
+    assert share_known([], known) == 0.0
