@@ -34,6 +34,7 @@ DATA = Path(__file__).parent / "data"
         "Gegen welche Bedrohung?",
         "Was macht das für Kriminelle leichter?",  # "das" with no noun after it stands for something
         "Was bedeutet das?",
+        "Was sagt das über Telegram?",  # a preposition after "das", not an adjective
     ],
 )
 def test_short_questions_that_point_back_lean_on_the_previous_one(question: str) -> None:
@@ -57,6 +58,8 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
         "Welcher Tag",  # no question mark: a bare question is asked as one
         "Wo wohnt Durov?",  # two things named
         "Wie viele Nutzer hat das Unternehmen?",  # "das" as an article: the question names its subject
+        "Wie heißt das stationäre Behandlungsprogramm, das die Universität betreibt?",  # article; relative
+        "Was regelt das neue Gesetz?",  # an article before an adjective and its noun
     ],
 )
 def test_questions_that_say_what_they_ask_about_stand_on_their_own(question: str) -> None:
@@ -124,12 +127,14 @@ def test_when_the_follow_up_alone_is_weak_the_previous_answer_s_passage_comes_fi
 
 
 def test_the_pair_sets_are_well_formed_and_in_both_languages() -> None:
-    for name in ("followups.jsonl", "followups_heldout.jsonl", "followups_xquad.jsonl"):
+    for name in ("followups.jsonl", "followups_heldout.jsonl", "followups_xquad.jsonl",
+                 "followups_xquad_more.jsonl"):
         pairs = load_pairs(DATA / name)
         assert {p.lang for p in pairs} == {"de", "en"}
         assert all(p.first and p.followup and p.paragraph > 0 for p in pairs)
     assert len(load_pairs(DATA / "followups.jsonl")) >= 40
     assert {p.doc for p in load_pairs(DATA / "followups_xquad.jsonl")} == {"kenya", "rhine"}
+    assert len({p.doc for p in load_pairs(DATA / "followups_xquad_more.jsonl")}) == 4
 
 
 def _xquad(folder: Path) -> Path:
