@@ -42,8 +42,14 @@ ASKING = frozenset(
 ADDRESSING = frozenset("du dich dir dein deine euch you your yours".split())  # said to the bot: small talk
 PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
 # German "das" / "dies" stands for something said before when no noun follows it: nouns are
-# capitalised, so "Was macht das für Kriminelle leichter?" points back, "das Unternehmen" does not
-_DEMONSTRATIVE = re.compile(r"\b(?:das|dies|dieses)\b(?=\s*(?:[^\w\s]|$)|\s+[a-zäöüß])")
+# capitalised, so "Was macht das für Kriminelle leichter?" points back, "das Unternehmen" does not;
+# nor does an article before an inflected adjective and its noun ("das stationäre Programm") or a
+# relative pronoun after a comma ("…, das die Universität betreibt")
+_DEMONSTRATIVE = re.compile(
+    r"(?<!,)(?<!, )\b(?:das|dies|dieses)\b"
+    r"(?!\s+(?!(?:über|unter|hinter|neben|zwischen|wegen|gegen|oder|aber)\s)"  # prepositions that
+    r"[a-zäöüß]+(?:e|en|er|es|em)\s+[A-ZÄÖÜ])"  # end like adjectives; not: article, adjective, noun
+    r"(?=\s*(?:[^\w\s]|$)|\s+[a-zäöüß])")
 _PERSONAL = re.compile(r"\b(?:" + "|".join(sorted(PERSONAL)) + r")\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-ZÄÖÜ][\w-]*\w")
 _RANK = {"answer": 3, "unsure": 2, "not_found": 1, "small_talk": 0}
