@@ -202,7 +202,30 @@ class Engine:
         if best is alone:
             return alone
         settled = followup.near_previous(best, previous_passage, alone)
+        settled = await self._highlight(settled, alone.question)
         return replace(settled, follow_up_of=previous.strip()[:300])
+
+    async def _highlight(self, answer: Answer, question: str) -> Answer:
+        """``answer`` with each passage's highlight moved to the sentence closest to ``question``:
+        a follow-up read with the previous question's words is searched that way, but what it
+        asks is in its own words ("Und wann kam er wieder frei?" highlights the release, not the
+        arrest the passage was found by)."""
+        if not answer.hits or answer.whole_story:
+            return answer
+        query = await self._batcher.encode(question)
+        generation = self._serving()
+        async with generation.use():
+            passages = await generation.passages([h.passage_id for h in answer.hits])
+            hits = []
+            for hit in answer.hits:
+                passage = passages.get(hit.passage_id)
+                vectors = generation.sentence_vectors(hit.passage_id)
+                if passage is None or not passage.sentences or len(vectors) != len(passage.sentences):
+                    hits.append(hit)
+                    continue
+                best = int(np.argmax(vectors @ query))
+                hits.append(replace(hit, highlight=passage.sentences[best]))
+        return replace(answer, hits=tuple(hits))
 
     async def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
         """Question vectors (unit length) of ``texts``, for grouping them (``pins.group``)."""

@@ -201,5 +201,7 @@ async def test_with_the_real_model_a_follow_up_is_answered_in_context(
     assert first.hits[0].paragraph == 11
     released = Pair("Wo wurde Durov festgenommen?", "And when was he released?", 11, "en")
     assert not found(alone, released) and found(followed, released)
+    # found by the arrest it follows up on, it highlights what it asks: the release
+    assert "freigelassen" in followed.hits[0].sentence and "freigelassen" not in first.hits[0].sentence
     assert followed.follow_up_of == "Wo wurde Durov festgenommen?"
     assert standalone.follow_up_of == "" and standalone.hits[0].paragraph == 5

@@ -144,3 +144,19 @@ async def test_passages_once_read_come_from_memory(engine: Engine, monkeypatch: 
     await generation.passages([ids[1]])
     assert reads[-1] == [ids[1]] and len(generation._passages) == 3
     assert generation.search_inline  # a small FAISS index is searched without a thread hop
+
+
+async def test_a_follow_up_s_passages_highlight_the_sentence_closest_to_its_own_words(
+    engine: Engine, corpus_dir: Path
+) -> None:
+    from dataclasses import replace
+
+    paragraph = next(p for p in _paragraphs(corpus_dir) if len(split_sentences(p, "de")) >= 2)
+    (a, b), (c, d) = split_sentences(paragraph, "de")[:2]
+    found = await engine.ask(paragraph[a:b])
+    assert found.hits[0].highlight == (a, b)
+    moved = await engine._highlight(found, paragraph[c:d])
+    assert moved.hits[0].highlight == (c, d) and moved.hits[0].text == paragraph
+    assert [h.passage_id for h in moved.hits] == [h.passage_id for h in found.hits]
+    whole = replace(found, whole_story=True)
+    assert await engine._highlight(whole, paragraph[c:d]) is whole  # the lead keeps its first sentences
