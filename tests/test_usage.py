@@ -80,6 +80,25 @@ async def test_the_previous_question_delivery_and_answer_messages_are_kept(
     assert shown == [first, first + 3, None]
 
 
+async def test_the_sqlite_log_commits_without_waiting_for_the_disk_and_keeps_what_it_committed(
+    tmp_path: Path,
+) -> None:
+    log = await QueryLog.open(tmp_path)
+    try:
+        modes = [await log.db.fetchone(f"PRAGMA {name}") for name in ("journal_mode", "synchronous")]
+        asked = await log.record_question(user_id=1, chat_id=1, chat_type="private",
+                                          question="Wer ist Durov?", passage_ids=[1], answered=True,
+                                          latency_ms=1.0)
+    finally:
+        await log.close()
+    assert modes == [("wal",), (1,)]  # 1: NORMAL
+    reopened = await QueryLog.open(tmp_path)
+    try:
+        assert (await reopened.question(asked)) is not None
+    finally:
+        await reopened.close()
+
+
 async def test_questions_survive_reopening_and_migrations_run_once(tmp_path: Path) -> None:
     log = await QueryLog.open(tmp_path)
     await log.record_question(
