@@ -45,6 +45,7 @@ DEPTH = 10  # hits asked for: MRR@10
 # the follow-up pairs beside the story question set: the one the rules were written with, and one
 # written afterwards and not looked at while changing them
 FOLLOWUPS = ("followups.jsonl", "followups_heldout.jsonl")
+SMALL_TALK_HELD_OUT = "small_talk_heldout.txt"  # small talk the follow-up rules were not written with
 # on XQuAD articles the rules never saw: held out by article
 FOLLOWUPS_XQUAD = ("followups_xquad.jsonl", "followups_xquad_more.jsonl")
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
@@ -275,10 +276,16 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
         await engine.rebuild(progress=True)
         story_report(await ask_all(engine, story), out)
         standalone = [q.text for q in story if q.gold and q.kind in ("original", "reworded")]
+        unanswerable = [q.text for q in story if q.kind in ("small_talk", "off_topic")]
+        held_out = story_path.with_name(SMALL_TALK_HELD_OUT)
+        if held_out.exists():  # written after the rules, beside the story set's own small talk
+            unanswerable += [line.strip() for line in held_out.read_text(encoding="utf-8").splitlines()
+                             if line.strip()]
         for name in FOLLOWUPS:
             if story_path.with_name(name).exists():
                 print(f"follow-ups: {name}", file=out)
-                await followup_report(engine, load_pairs(story_path.with_name(name)), standalone, out)
+                await followup_report(engine, load_pairs(story_path.with_name(name)), standalone, out,
+                                      unanswerable)
     finally:
         await engine.close()
     for name in FOLLOWUPS_XQUAD if data is not None else ():

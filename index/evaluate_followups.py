@@ -92,8 +92,9 @@ def _top(answer: Answer) -> tuple[str, int, str] | None:
 
 
 async def followup_report(engine: Engine, pairs: Sequence[Pair], standalone: Sequence[str],
-                          out: TextIO) -> dict[str, float]:
-    """Print the follow-up figures; return them (shares in [0, 1])."""
+                          out: TextIO, unanswerable: Sequence[str] = ()) -> dict[str, float]:
+    """Print the follow-up figures; return them (shares in [0, 1]). ``unanswerable``: small talk
+    and off-topic questions, which must stay unanswered after a question about the story too."""
     print(f"{'follow-ups':<24}{'n':>5}{'alone':>8}{'in context':>12}{'  read as follow-up':>20}", file=out)
     figures: dict[str, float] = {}
     misses: list[str] = []
@@ -128,4 +129,16 @@ async def followup_report(engine: Engine, pairs: Sequence[Pair], standalone: Seq
     figures["standalone_changed"] = changed / max(1, len(standalone))
     print(f"self-contained questions after another question: {len(standalone)}, answered differently "
           f"{changed}, read as follow-ups {bent}", file=out)
+    if unanswerable:
+        answered = bent = 0
+        for number, question in enumerate(unanswerable):
+            after = await engine.ask(question, previous=pairs[number % len(pairs)].first)
+            answered += after.outcome == "answer"
+            bent += bool(after.follow_up_of)
+            if after.outcome == "answer" or after.follow_up_of:
+                asked = pairs[number % len(pairs)].first
+                print(f"  bent: {asked!r} -> {question!r}: {_top(after)}", file=out)
+        figures["unanswerable_answered"] = answered / len(unanswerable)
+        print(f"small talk and off-topic after a question about the story: {len(unanswerable)}, answered "
+              f"{answered}, read as follow-ups {bent}", file=out)
     return figures
