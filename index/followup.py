@@ -5,10 +5,12 @@ nothing; alone it finds whatever mentions a release. ``leans_on`` recognises suc
 its form (it opens with "und" / "and" / "what about", points back with a pronoun or "dort" /
 "there", has no content word of its own, or is a bare question of at most three words that asks
 about one thing: "An welchem Tag?", "How many offences?"), never by what it is about, so a question
-that stands on its own is never read as a follow-up. A follow-up is searched twice, alone and joined
-to the previous question, and ``prefer`` keeps the joined reading only when it answers better:
-a better outcome, or the same outcome with more confidence. No weights are fitted here; the
-word lists are German and English by hand.
+that stands on its own is never read as a follow-up. Small talk never is either: a message said to
+the bot ("Wie geht es dir?"), a greeting or thanks, or one about the here and now ("Regnet es
+morgen?", "Is it late already?"), whose "es" / "it" is the weather or the time. A follow-up is
+searched twice, alone and joined to the previous question, and ``prefer`` keeps the joined
+reading only when it answers better: a better outcome, or the same outcome with more confidence.
+No weights are fitted here; the word lists are German and English by hand.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ ASKING = frozenset(
     welchen welchem when where who whom whose what which why how""".split()
 )
 ADDRESSING = frozenset("du dich dir dein deine euch you your yours".split())  # said to the bot: small talk
+SMALL_TALK = frozenset(
+    """hi hello hallo hey moin servus tschüss bye ciao danke thanks thank today tonight tomorrow now
+    weekend heute morgen jetzt abend wochenende spät late weather wetter rain regen regnet snow
+    schnee""".split()
+)  # greetings, thanks, and the here and now ("Regnet es morgen?", "Is it late?"): its "es" / "it"
+# stands for the weather or the time, not for what the previous question was about
 PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
 # German "das" / "dies" stands for something said before when no noun follows it: nouns are
 # capitalised, so "Was macht das für Kriminelle leichter?" points back, "das Unternehmen" does not;
@@ -58,8 +66,8 @@ _RANK = {"answer": 3, "unsure": 2, "not_found": 1, "small_talk": 0}
 def leans_on(question: str) -> bool:
     """True if ``question`` reads as a follow-up to the one before it."""
     tokens = words(question)
-    if not tokens or len(tokens) > 2 * MAX_WORDS:
-        return False
+    if not tokens or len(tokens) > 2 * MAX_WORDS or (ADDRESSING | SMALL_TALK) & set(tokens):
+        return False  # said to the bot, or about the here and now: small talk, however it is put
     opens = tokens[0] in OPENERS and (tokens[0] not in ("what", "how") or tuple(tokens[:2]) in OPENING_PAIRS)
     if opens:  # "Und …" / "And …" continues, however long
         return True

@@ -57,6 +57,12 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
         "Was kannst du?",
         "Welcher Tag",  # no question mark: a bare question is asked as one
         "Wo wohnt Durov?",  # two things named
+        "Wie geht es dir?",  # said to the bot
+        "How are you doing?",
+        "Hi there",  # a greeting; "there" points nowhere
+        "Regnet es morgen?",  # "es" is the weather
+        "Is it late already?",  # "it" is the time
+        "What day is it today?",
         "Wie viele Nutzer hat das Unternehmen?",  # "das" as an article: the question names its subject
         "Wie heißt das stationäre Behandlungsprogramm, das die Universität betreibt?",  # article; relative
         "Was regelt das neue Gesetz?",  # an article before an adjective and its noun
@@ -196,6 +202,8 @@ async def test_with_the_real_model_a_follow_up_is_answered_in_context(
             "And when was he released?", previous=first.question, previous_passage=first.hits[0].passage_id
         )
         standalone = await engine.ask("Wie viele Nutzer hat Telegram?", previous=first.question)
+        greeting = await engine.ask("Hi there", previous=first.question,
+                                    previous_passage=first.hits[0].passage_id)
     finally:
         await engine.close()
     assert first.hits[0].paragraph == 11
@@ -205,3 +213,4 @@ async def test_with_the_real_model_a_follow_up_is_answered_in_context(
     assert "freigelassen" in followed.hits[0].sentence and "freigelassen" not in first.hits[0].sentence
     assert followed.follow_up_of == "Wo wurde Durov festgenommen?"
     assert standalone.follow_up_of == "" and standalone.hits[0].paragraph == 5
+    assert greeting.follow_up_of == "" and greeting.outcome == "small_talk"  # not the arrest again
