@@ -275,7 +275,8 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
     try:
         await engine.rebuild(progress=True)
         story_report(await ask_all(engine, story), out)
-        standalone = [q.text for q in story if q.gold and q.kind in ("original", "reworded")]
+        standalone = [q.text for q in story
+                      if q.gold and q.kind in ("original", "reworded", "whole_story", "boilerplate")]
         unanswerable = [q.text for q in story if q.kind in ("small_talk", "off_topic")]
         held_out = story_path.with_name(SMALL_TALK_HELD_OUT)
         if held_out.exists():  # written after the rules, beside the story set's own small talk

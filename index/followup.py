@@ -7,7 +7,8 @@ its form (it opens with "und" / "and" / "what about", points back with a pronoun
 about one thing: "An welchem Tag?", "How many offences?"), never by what it is about, so a question
 that stands on its own is never read as a follow-up. Small talk never is either: a message said to
 the bot ("Wie geht es dir?"), a greeting or thanks, or one about the here and now ("Regnet es
-morgen?", "Is it late already?"), whose "es" / "it" is the weather or the time. A follow-up is
+morgen?", "Is it late already?"), whose "es" / "it" is the weather or the time; nor is a
+question about the text itself ("What's the gist of this piece?"). A follow-up is
 searched twice, alone and joined to the previous question, and ``prefer`` keeps the joined
 reading only when it answers better: a better outcome, or the same outcome with more confidence.
 No weights are fitted here; the word lists are German and English by hand.
@@ -48,6 +49,9 @@ SMALL_TALK = frozenset(
     schnee""".split()
 )  # greetings, thanks, and the here and now ("Regnet es morgen?", "Is it late?"): its "es" / "it"
 # stands for the weather or the time, not for what the previous question was about
+THE_TEXT = frozenset(
+    """article artikel story piece text texte news noticia meldung nachricht nachrichten""".split()
+)  # "What's the gist of this piece?": "this" is the text itself, not the previous subject
 PERSONAL = frozenset("er sie ihn ihm es he she him it they them".split())  # replaced by the name
 # German "das" / "dies" stands for something said before when no noun follows it: nouns are
 # capitalised, so "Was macht das für Kriminelle leichter?" points back, "das Unternehmen" does not;
@@ -66,8 +70,8 @@ _RANK = {"answer": 3, "unsure": 2, "not_found": 1, "small_talk": 0}
 def leans_on(question: str) -> bool:
     """True if ``question`` reads as a follow-up to the one before it."""
     tokens = words(question)
-    if not tokens or len(tokens) > 2 * MAX_WORDS or (ADDRESSING | SMALL_TALK) & set(tokens):
-        return False  # said to the bot, or about the here and now: small talk, however it is put
+    if not tokens or len(tokens) > 2 * MAX_WORDS or (ADDRESSING | SMALL_TALK | THE_TEXT) & set(tokens):
+        return False  # said to the bot, about the here and now, or about the text itself
     opens = tokens[0] in OPENERS and (tokens[0] not in ("what", "how") or tuple(tokens[:2]) in OPENING_PAIRS)
     if opens:  # "Und …" / "And …" continues, however long
         return True

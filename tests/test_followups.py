@@ -63,6 +63,8 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
         "Regnet es morgen?",  # "es" is the weather
         "Is it late already?",  # "it" is the time
         "What day is it today?",
+        "What's the gist of this piece?",  # "this" is the text itself
+        "Worum geht es in diesem Artikel?",
         "Wie viele Nutzer hat das Unternehmen?",  # "das" as an article: the question names its subject
         "Wie heißt das stationäre Behandlungsprogramm, das die Universität betreibt?",  # article; relative
         "Was regelt das neue Gesetz?",  # an article before an adjective and its noun
