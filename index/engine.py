@@ -190,9 +190,12 @@ class Engine:
             pinned, encoded = await self._pinned(question, pins)
             if pinned is not None:
                 return pinned
-        alone = await self._ask(question, k, offset, encoded)
         leans = bool(previous and previous.strip()) and followup.leans_on(question)
-        if not leans or previous is None or (alone.outcome == "answer" and followup.bare(question)):
+        if leans and encoded is None:  # its vector serves the search alone and then the highlight
+            encoded = await self._batcher.encode(question.strip())
+        alone = await self._ask(question, k, offset, encoded)
+        if not leans or previous is None or encoded is None or (
+                alone.outcome == "answer" and followup.bare(question)):
             return alone  # a bare question the story answers as it stands ("Wer ist Durov?") stays so
         best = alone
         for reading in followup.readings(previous, alone.question):
@@ -202,17 +205,16 @@ class Engine:
         if best is alone:
             return alone
         settled = followup.near_previous(best, previous_passage, alone)
-        settled = await self._highlight(settled, alone.question)
+        settled = await self._highlight(settled, encoded)
         return replace(settled, follow_up_of=previous.strip()[:300])
 
-    async def _highlight(self, answer: Answer, question: str) -> Answer:
-        """``answer`` with each passage's highlight moved to the sentence closest to ``question``:
-        a follow-up read with the previous question's words is searched that way, but what it
-        asks is in its own words ("Und wann kam er wieder frei?" highlights the release, not the
-        arrest the passage was found by)."""
+    async def _highlight(self, answer: Answer, query: np.ndarray) -> Answer:
+        """``answer`` with each passage's highlight moved to the sentence closest to ``query``, the
+        follow-up's own vector: a follow-up read with the previous question's words is searched
+        that way, but what it asks is in its own words ("Und wann kam er wieder frei?" highlights
+        the release, not the arrest the passage was found by)."""
         if not answer.hits or answer.whole_story:
             return answer
-        query = await self._batcher.encode(question)
         generation = self._serving()
         async with generation.use():
             passages = await generation.passages([h.passage_id for h in answer.hits])

@@ -155,8 +155,9 @@ async def test_a_follow_up_s_passages_highlight_the_sentence_closest_to_its_own_
     (a, b), (c, d) = split_sentences(paragraph, "de")[:2]
     found = await engine.ask(paragraph[a:b])
     assert found.hits[0].highlight == (a, b)
-    moved = await engine._highlight(found, paragraph[c:d])
+    moved = await engine._highlight(found, await engine._batcher.encode(paragraph[c:d]))
     assert moved.hits[0].highlight == (c, d) and moved.hits[0].text == paragraph
     assert [h.passage_id for h in moved.hits] == [h.passage_id for h in found.hits]
     whole = replace(found, whole_story=True)
-    assert await engine._highlight(whole, paragraph[c:d]) is whole  # the lead keeps its first sentences
+    vector = await engine._batcher.encode(paragraph[c:d])
+    assert await engine._highlight(whole, vector) is whole  # the lead keeps its first sentences
