@@ -44,9 +44,8 @@ ASKING = frozenset(
 )
 ADDRESSING = frozenset("du dich dir dein deine euch you your yours".split())  # said to the bot: small talk
 SMALL_TALK = frozenset(
-    """hi hello hallo hey moin servus tschüss bye ciao danke thanks thank today tonight tomorrow now
-    weekend heute morgen jetzt abend wochenende spät late weather wetter rain regen regnet snow
-    schnee""".split()
+    """hi hello hallo hey moin servus tschüss bye ciao danke thanks thank today tonight tomorrow
+    weekend heute morgen wochenende spät late weather wetter rain regen regnet snow schnee""".split()
 )  # greetings, thanks, and the here and now ("Regnet es morgen?", "Is it late?"): its "es" / "it"
 # stands for the weather or the time, not for what the previous question was about
 THE_TEXT = frozenset(

@@ -28,6 +28,7 @@ DATA = Path(__file__).parent / "data"
         "Warum?",
         "Why?",
         "Und dort?",
+        "Where is he now?",  # "now" is not small talk: the question is about him
         "An welchem Tag?",
         "On which day?",
         "How many offences?",
