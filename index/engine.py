@@ -216,17 +216,16 @@ class Engine:
         if not answer.hits or answer.whole_story:
             return answer
         generation = self._serving()
+        ids = [h.passage_id for h in answer.hits]
         async with generation.use():
-            passages = await generation.passages([h.passage_id for h in answer.hits])
-            hits = []
-            for hit in answer.hits:
-                passage = passages.get(hit.passage_id)
-                vectors = generation.sentence_vectors(hit.passage_id)
-                if passage is None or not passage.sentences or len(vectors) != len(passage.sentences):
-                    hits.append(hit)
-                    continue
-                best = int(np.argmax(vectors @ query))
-                hits.append(replace(hit, highlight=passage.sentences[best]))
+            passages = await generation.passages(ids)
+            indexes, _, found = generation.best_sentences(ids, query)
+        hits = []
+        for hit, index, known in zip(answer.hits, indexes.tolist(), found.tolist(), strict=True):
+            passage = passages.get(hit.passage_id)
+            if known and passage is not None and index < len(passage.sentences):
+                hit = replace(hit, highlight=passage.sentences[index])
+            hits.append(hit)
         return replace(answer, hits=tuple(hits))
 
     async def embed_questions(self, texts: Sequence[str]) -> np.ndarray:
