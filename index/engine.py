@@ -310,7 +310,7 @@ class Engine:
             lead_words = search.lead_words(generation, top.passage_id) if top else set()
             outcome, confidence, whole = self.scorer.decide(
                 evidence, who_is=judge.asks_who_is(question, lead_words),
-                general=judge.is_general(question, known), answer_at=self.config.threshold,
+                general=judge.is_general(question, known, language), answer_at=self.config.threshold,
                 follow_up=follow_up)
             hits = tuple(
                 search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -162,14 +163,30 @@ def share_known(question_words: Sequence[str], known: Collection[str]) -> float:
 _GENERAL_WORDS = frozenset(w for text in phrases.WHOLE_STORY for w in words(text))
 
 
-def is_general(question: str, known: Collection[str]) -> bool:
+def is_general(question: str, known: Collection[str], language: str = "de") -> bool:
     """True if a question names nothing specific: it asks no who, where, when, which or how
     (``phrases.SPECIFIC``), and each of its content words is a word of the whole-story references
-    or one the corpus does not know (words about the text itself: "Bericht", "gist")."""
+    or one the corpus does not know (words about the text itself: "Bericht", "gist"). In a question
+    of a ``language`` that does not capitalise its nouns, a capitalised word after the first is a
+    name, and names something specific even when the corpus spells it otherwise ("Tell me about
+    Russia" of a German story that says "Russland")."""
     if any(token in phrases.SPECIFIC for token in words(question)):
+        return False
+    if language not in CAPITALISED_NOUNS and _inner_names(question) - _GENERAL_WORDS:
         return False
     known = known if isinstance(known, set | frozenset) else set(known)
     return all(w in _GENERAL_WORDS or word_stems(w).isdisjoint(known) for w in content_words(question))
+
+
+CAPITALISED_NOUNS = frozenset({"de", "lb"})  # languages that write every noun with a capital
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def _inner_names(question: str) -> set[str]:
+    """Lower-cased content words of ``question`` written with a capital, after its first word."""
+    tokens = _TOKEN.findall(question)[1:]
+    content = set(content_words(question))
+    return {t.lower() for t in tokens if t[:1].isupper() and t.lower() in content}
 
 
 def asks_who_is(question: str, lead_words: Collection[str]) -> bool:

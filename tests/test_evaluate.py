@@ -130,10 +130,12 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
         outcomes = await ask_all(engine, questions)
         reworded = await engine.ask("Wie viele aktive Nutzer zählt die Plattform pro Monat?")
         greeting = await engine.ask("Hallöchen, wie läuft's?")
+        russia = await engine.ask("What does the article say about Russia?")  # the story: "Russland"
     finally:
         await engine.close()
     assert reworded.outcome == "answer" and reworded.hits[0].paragraph == 5
     assert greeting.outcome == "small_talk"
+    assert not russia.whole_story and russia.hits[0].paragraph == 7
     answerable = [o for o in outcomes if o.question.gold]
     right = [o for o in answerable if o.outcome == "answer" and o.rank == 1]
     assert len(right) / len(answerable) >= MIN_RIGHT_AND_ANSWERED, [o.question.text for o in answerable

@@ -79,6 +79,16 @@ def test_a_general_question_names_nothing_the_corpus_knows_and_asks_for_no_fact(
     assert not judge.is_general("In welche Rubriken ist die Meldung eingeordnet?", known)
 
 
+def test_a_name_the_corpus_spells_otherwise_is_not_general() -> None:
+    known = {"russland", "durov"}  # a German story: "Russland", never "Russia"
+    assert not judge.is_general("What does the article say about Russia?", known, "en")
+    assert not judge.is_general("Tell me about Moscow", known, "en")
+    assert judge.is_general("What's the gist of this piece?", known, "en")  # capital only at the start
+    assert judge.is_general("Quel est le sujet de ce texte ?", known, "fr")
+    # German writes every noun with a capital: there the corpus's stems decide
+    assert judge.is_general("Worum geht es in dem Bericht?", known, "de")
+
+
 def test_who_is_asks_for_the_lead_only_for_names_of_the_lead() -> None:
     lead = {"telegram", "ceo", "pavel", "durov", "hat", "gesagt"}
     assert judge.asks_who_is("Wer ist Pavel Durov?", lead)
