@@ -329,10 +329,8 @@ class Engine:
     async def _lookups(generation: gen.Generation, question: str, language: str,
                        asked: Sequence[str]) -> tuple[list[int], set[str]]:
         """The keyword candidates (German questions) and which of the question's stems the corpus knows."""
-        keyword: list[int] = []
-        if search.use_keywords(language):
-            keyword = await generation.store.keyword(question, language, search.N_KEYWORD)
-        return keyword, await generation.store.known_stems(judge.stems(asked))
+        return await generation.store.lookups(question, language if search.use_keywords(language) else None,
+                                              search.N_KEYWORD, judge.stems(asked))
 
     def _baseline(self, generation: gen.Generation, references: judge.References) -> float:
         """The serving generation's median hubness (worked out once per generation)."""

@@ -138,6 +138,23 @@ async def test_keyword_search_matches_stemmed_words(store: Store) -> None:
     assert await store.keyword("der die das", "de", 10) == []  # stopwords only
 
 
+@pytest.mark.parametrize("text", ["Wer hat Durov festnehmen lassen? Festgenommen!", "Millionen Nutzer",
+                                  "der die das", "Telegram Durov Paris", *HOSTILE])
+async def test_lookups_in_one_statement_equal_the_two_lookups(store: Store, text: str) -> None:
+    from index import judge
+
+    stems = judge.stems(judge.content_words(text))
+    both = await store.lookups(text, "de", 10, stems)
+    assert both == (await store.keyword(text, "de", 10), await store.known_stems(stems))
+    assert await store.lookups(text, None, 10, stems) == ([], await store.known_stems(stems))  # no keywords
+    assert await store.lookups("", "de", 10, ()) == ([], set())
+
+
+async def test_lookups_without_a_vocabulary_still_search_keywords(store: Store) -> None:
+    await store._db.execute("DROP TABLE temp.vocabulary")  # as in a damaged or old file
+    assert await store.lookups("Millionen", "de", 10, {"million"}) == ([2], set())
+
+
 async def test_documents_keep_corpus_order_and_passages_read_by_id(store: Store) -> None:
     assert [d.id for d in await store.documents()] == ["a", "b"]
     found = await store.passages([2, 99])
