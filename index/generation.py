@@ -169,6 +169,10 @@ class Generation:
         self.sentences = sentences
         self._row_ids, self._row_start, self._row_count = layout[:, 0], layout[:, 1], layout[:, 2]
         self._doc, self._paragraph, self._boilerplate = layout[:, 3], layout[:, 4], layout[:, 5] != 0
+        ids = self._row_ids
+        # ids are ascending and unique; a fresh build numbers them without gaps, and then an id's
+        # row is a subtraction away (a binary search otherwise)
+        self._first_id = int(ids[0]) if len(ids) and int(ids[-1]) - int(ids[0]) == len(ids) - 1 else None
         self.documents = documents
         self.by_id = {d.id: d for d in documents}
         self._lead_words = {doc_id: set(words(text)) for doc_id, text in (leads or {}).items()}
@@ -239,7 +243,10 @@ class Generation:
         return found
 
     def _position(self, passage_id: int) -> int | None:
-        pos = int(np.searchsorted(self._row_ids, passage_id))
+        if self._first_id is not None:
+            pos = passage_id - self._first_id
+            return pos if 0 <= pos < len(self._row_ids) else None
+        pos = int(self._row_ids.searchsorted(passage_id))
         return pos if pos < len(self._row_ids) and self._row_ids[pos] == passage_id else None
 
     def sentence_vectors(self, passage_id: int) -> np.ndarray:

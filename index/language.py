@@ -49,6 +49,7 @@ def _stemmer(language: str) -> Stemmer.Stemmer | None:
     return Stemmer.Stemmer(name) if name else None
 
 
+@lru_cache(maxsize=8192)
 def fold(term: str) -> str:
     """A term as FTS5's ``unicode61`` tokenizer stores it: lower case, diacritics removed."""
     decomposed = unicodedata.normalize("NFKD", term.lower())

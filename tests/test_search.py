@@ -120,6 +120,24 @@ async def test_best_sentences_match_each_passage_scored_alone(engine: Engine, fa
     assert [len(a) for a in nothing] == [0, 0, 0]
 
 
+async def test_a_passage_is_placed_by_its_row_with_or_without_gaps_in_the_ids(engine: Engine) -> None:
+    from index.generation import Generation
+
+    served = engine._serving()
+    layout = np.array([[int(pid), 0, 0, 0, 10 + n, n % 2] for n, pid in enumerate(served.passage_ids())])
+    doc = served.documents[0].id
+    gapped = np.delete(layout, 2, axis=0)  # passages removed from a document leave a gap
+    for rows in (layout, gapped):
+        generation = Generation(served.folder, served.manifest, served.store, served.vectors,
+                                served.sentences, rows, served.documents)
+        for pid, _, _, _, paragraph, flag in rows.tolist():
+            assert generation.place(pid) == (doc, paragraph)
+            assert generation.is_boilerplate(pid) == bool(flag)
+        missing = [int(layout[2, 0]), int(layout[0, 0]) - 1, int(layout[-1, 0]) + 1]
+        for pid in missing if rows is gapped else missing[1:]:
+            assert generation.place(pid) is None and not generation.is_boilerplate(pid)
+
+
 async def test_passages_once_read_come_from_memory(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     from index import generation as gen
 
