@@ -167,6 +167,8 @@ class Generation:
         self.store = store
         self.vectors = vectors
         self.sentences = sentences
+        # the same rows as a plain array: indexing a memory map wraps every slice in a new memmap
+        self._sentence_rows = np.asarray(sentences)
         self._row_ids, self._row_start, self._row_count = layout[:, 0], layout[:, 1], layout[:, 2]
         self._doc, self._paragraph, self._boilerplate = layout[:, 3], layout[:, 4], layout[:, 5] != 0
         ids = self._row_ids
@@ -253,9 +255,9 @@ class Generation:
         """The vectors of a passage's sentences, in order (empty if the id is unknown)."""
         pos = self._position(passage_id)
         if pos is None:
-            return self.sentences[:0]
+            return self._sentence_rows[:0]
         start = int(self._row_start[pos])
-        return self.sentences[start : start + int(self._row_count[pos])]
+        return self._sentence_rows[start : start + int(self._row_count[pos])]
 
     def best_sentences(self, passage_ids: Sequence[int], query: np.ndarray,
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -276,7 +278,7 @@ class Generation:
         first = np.cumsum(counts) - counts  # where each passage's sentences start among ``rows``
         rows = starts[segment] + np.arange(len(segment)) - first[segment]
         # in float64: a cosine then does not depend on which other sentences share the product
-        sims = self.sentences[rows].astype(np.float64) @ query.astype(np.float64)
+        sims = self._sentence_rows[rows].astype(np.float64) @ query.astype(np.float64)
         ranked = np.lexsort((-sims, segment))  # by passage, best sentence first (first of equals)
         top = ranked[first]
         best[has], cosine[has] = top - first, sims[top]
