@@ -311,7 +311,7 @@ class Engine:
             outcome, confidence, whole = self.scorer.decide(
                 evidence, who_is=judge.asks_who_is(question, lead_words),
                 general=judge.is_general(question, known, language), answer_at=self.config.threshold,
-                follow_up=follow_up)
+                follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source))
             hits = tuple(
                 search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
                 for r in page if r.passage_id in passages

@@ -45,7 +45,9 @@ DEPTH = 10  # hits asked for: MRR@10
 # the follow-up pairs beside the story question set: the one the rules were written with, and one
 # written afterwards and not looked at while changing them
 FOLLOWUPS = ("followups.jsonl", "followups_heldout.jsonl")
-SMALL_TALK_HELD_OUT = "small_talk_heldout.txt"  # small talk the follow-up rules were not written with
+# chatter written after the rules it checks: small talk (the follow-up rules), off-topic questions
+# (the boilerplate rule); asked alone, and after a question about the story
+HELD_OUT_CHATTER = ("small_talk_heldout.txt", "off_topic_heldout.txt")
 # on XQuAD articles the rules never saw: held out by article
 FOLLOWUPS_XQUAD = ("followups_xquad.jsonl", "followups_xquad_more.jsonl")
 CONCURRENCY = 16  # questions in flight at once (the engine encodes concurrent questions together)
@@ -278,10 +280,12 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
         standalone = [q.text for q in story
                       if q.gold and q.kind in ("original", "reworded", "whole_story", "boilerplate")]
         unanswerable = [q.text for q in story if q.kind in ("small_talk", "off_topic")]
-        held_out = story_path.with_name(SMALL_TALK_HELD_OUT)
-        if held_out.exists():  # written after the rules, beside the story set's own small talk
-            unanswerable += [line.strip() for line in held_out.read_text(encoding="utf-8").splitlines()
-                             if line.strip()]
+        for name in HELD_OUT_CHATTER:
+            if story_path.with_name(name).exists():
+                lines = story_path.with_name(name).read_text(encoding="utf-8").splitlines()
+                chatter = [line.strip() for line in lines if line.strip()]
+                await chatter_report(engine, name, chatter, out)
+                unanswerable += chatter
         for name in FOLLOWUPS:
             if story_path.with_name(name).exists():
                 print(f"follow-ups: {name}", file=out)
@@ -293,6 +297,20 @@ async def evaluate(xquad: Path, story_path: Path, limit: int | None, config: Ind
         if story_path.with_name(name).exists():
             await xquad_followups(config, xquad, story_path.with_name(name), out)
     return 0
+
+
+async def chatter_report(engine: Engine, name: str, messages: Sequence[str], out: TextIO) -> None:
+    """How messages the story does not answer come out when asked alone; each one answered is named."""
+    outcomes: Counter[str] = Counter()
+    for message in messages:
+        answer = await engine.ask(message)
+        outcomes[answer.outcome] += 1
+        if answer.outcome == "answer":
+            where = f"¶{answer.hits[0].paragraph}" if answer.hits else "no passage"
+            print(f"  answered: {message!r} from {where}", file=out)
+    counts = ", ".join(f"{outcome} {outcomes[outcome]}" for outcome in ("answer", "unsure", "not_found",
+                                                                       "small_talk"))
+    print(f"{name} asked alone: {len(messages)}: {counts}", file=out)
 
 
 async def xquad_followups(config: IndexConfig, xquad: Path, path: Path, out: TextIO) -> None:

@@ -110,12 +110,16 @@ class Scorer:
         return json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n"
 
     def decide(self, evidence: Evidence, *, who_is: bool = False, general: bool = True,
-               answer_at: float | None = None, follow_up: bool = False) -> tuple[str, float, bool]:
+               answer_at: float | None = None, follow_up: bool = False,
+               boilerplate: bool = False) -> tuple[str, float, bool]:
         """(outcome, confidence, whole story) for a question's evidence; ``general``: the question
         has no content words beyond those of the whole-story references and the document's lead
         (``is_general``); ``answer_at`` replaces the fitted threshold (``[index] threshold``).
         A follow-up read with the question before it (``follow_up``) asks about that question's
-        subject: it is neither small talk nor a question about the whole story."""
+        subject: it is neither small talk nor a question about the whole story. A ``boilerplate``
+        top passage ("Branchen: Top-Story, Tagesnachrichten") that the question is no closer to
+        than to a small-talk reference is near it for being generic, not for answering: at most
+        "not sure" ("What should I cook tonight?")."""
         story = (general and evidence.whole_story >= self.whole_story_at
                  and evidence.whole_story > evidence.small_talk)
         if (who_is or story) and not follow_up:
@@ -124,7 +128,7 @@ class Scorer:
             return "small_talk", 0.0, False
         confidence = self.answer.probability(evidence)
         at = self.answer_at if answer_at is None else answer_at
-        if confidence >= at:
+        if confidence >= at and not (boilerplate and evidence.sentence_cosine <= evidence.small_talk):
             return "answer", confidence, False
         return ("unsure" if confidence >= min(self.unsure_at, at) else "not_found"), confidence, False
 

@@ -9,7 +9,16 @@ import pytest
 
 from index import Engine, IndexConfig
 from index.chunking import paragraph_spans
-from index.evaluate import ask_all, auroc, gold_rank, load_story_questions, mrr_at, recall_at
+from index.evaluate import (
+    HELD_OUT_CHATTER,
+    ask_all,
+    auroc,
+    chatter_report,
+    gold_rank,
+    load_story_questions,
+    mrr_at,
+    recall_at,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 STORY = ROOT / "corpus" / "durov-telegram.de.txt"
@@ -113,6 +122,28 @@ def test_story_question_file_is_one_json_object_per_line() -> None:
         assert row["question"].strip() and row["lang"] and row["kind"] in KINDS
 
 
+def test_held_out_chatter_is_unlike_the_story_sets_own() -> None:
+    own = {q.text for q in load_story_questions(STORY_QUESTIONS)}
+    for name in HELD_OUT_CHATTER:
+        text = STORY_QUESTIONS.with_name(name).read_text(encoding="utf-8")
+        messages = [line.strip() for line in text.splitlines() if line.strip()]
+        assert len(messages) >= 20 and len(set(messages)) == len(messages) and not own & set(messages), name
+
+
+async def test_chatter_report_counts_every_outcome_and_names_what_was_answered(engine: Engine) -> None:
+    import io
+
+    messages = ["Hallo", "Wie viele Nutzer hat Telegram?", "Was koche ich heute?"]
+    outcomes = [(await engine.ask(m)).outcome for m in messages]
+    out = io.StringIO()
+    await chatter_report(engine, "chatter.txt", messages, out)
+    lines = out.getvalue().splitlines()
+    counts = dict(part.rsplit(" ", 1) for part in lines[-1].split(": ", 2)[2].split(", "))
+    assert lines[-1].startswith("chatter.txt asked alone: 3: ")
+    assert {k: int(v) for k, v in counts.items() if int(v)} == {o: outcomes.count(o) for o in set(outcomes)}
+    assert len(lines) - 1 == outcomes.count("answer")
+
+
 # Measured with the real model and the shipped scorer (``python -m index eval``): see the story
 # table in the README. The floors below are those levels less a small margin.
 MIN_RIGHT_AND_ANSWERED = 0.60
@@ -131,11 +162,13 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
         reworded = await engine.ask("Wie viele aktive Nutzer zählt die Plattform pro Monat?")
         greeting = await engine.ask("Hallöchen, wie läuft's?")
         russia = await engine.ask("What does the article say about Russia?")  # the story: "Russland"
+        cooking = await engine.ask("What should I cook tonight?")  # closest: "Branchen: Top-Story, …"
     finally:
         await engine.close()
     assert reworded.outcome == "answer" and reworded.hits[0].paragraph == 5
     assert greeting.outcome == "small_talk"
     assert not russia.whole_story and russia.hits[0].paragraph == 7
+    assert cooking.outcome != "answer"
     answerable = [o for o in outcomes if o.question.gold]
     right = [o for o in answerable if o.outcome == "answer" and o.rank == 1]
     assert len(right) / len(answerable) >= MIN_RIGHT_AND_ANSWERED, [o.question.text for o in answerable

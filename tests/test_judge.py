@@ -56,6 +56,16 @@ def test_a_follow_up_read_in_context_is_neither_small_talk_nor_about_the_whole_s
     assert scorer.decide(Evidence(sentence_cosine=0.4), who_is=True, follow_up=True)[2] is False
 
 
+def test_boilerplate_no_closer_than_small_talk_is_at_most_unsure() -> None:
+    scorer = plain()
+    generic = Evidence(sentence_cosine=0.95, small_talk=0.96)  # "What should I cook tonight?" on ¶13
+    assert scorer.decide(generic)[0] == "answer"  # a content passage: the fitted probability decides
+    assert scorer.decide(generic, boilerplate=True)[0] == "unsure"
+    asked_about = Evidence(sentence_cosine=0.95, small_talk=0.90)  # "Who provided the article?"
+    assert scorer.decide(asked_about, boilerplate=True)[0] == "answer"
+    assert scorer.decide(Evidence(sentence_cosine=0.4, small_talk=0.5), boilerplate=True)[0] == "not_found"
+
+
 def test_a_configured_threshold_replaces_the_fitted_one() -> None:
     scorer = plain(answer_at=0.9)
     assert scorer.decide(Evidence(sentence_cosine=0.78))[0] == "unsure"
