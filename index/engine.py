@@ -309,7 +309,7 @@ class Engine:
             )
             lead_words = search.lead_words(generation, top.passage_id) if top else set()
             outcome, confidence, whole = self.scorer.decide(
-                evidence, who_is=judge.asks_who_is(question, lead_words),
+                evidence, who_is=not about_source and judge.asks_who_is(question, lead_words),
                 general=judge.is_general(question, known, language), answer_at=self.config.threshold,
                 follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source))
             hits = tuple(

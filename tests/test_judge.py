@@ -159,6 +159,15 @@ async def test_a_question_about_the_whole_story_gets_its_lead(judged: Engine, co
         assert " ".join(answer.hits[0].text.split()) == " ".join(paragraphs[0].split())
 
 
+async def test_who_is_the_source_is_not_a_question_about_the_whole_story(judged: Engine) -> None:
+    # the lead opens with the source's dateline, "(SeaPRwire) –": its name is a word of the lead, but
+    # a question naming the source asks about the source, which its own blurb answers
+    for question in ("What is SeaPRwire?", "Wer ist SeaPRwire?"):
+        answer = await judged.ask(question)
+        assert not answer.whole_story, question
+    assert (await judged.ask("Wer ist Pavel Durov?")).whole_story
+
+
 # --- boilerplate -----------------------------------------------------------------------------------
 
 
