@@ -288,7 +288,8 @@ class Engine:
                 await asyncio.gather(lookups, return_exceptions=True)
                 raise
             timings["encode"] = (now := time.perf_counter()) - clock
-            keyword, known = await lookups
+            keyword, counts = await lookups
+            known = set(counts)
             timings["keyword"] = (clock := time.perf_counter()) - now  # what encoding did not hide
             about_source = search.names_source(question, generation.documents)
             if generation.search_inline:
@@ -311,7 +312,8 @@ class Engine:
             outcome, confidence, whole = self.scorer.decide(
                 evidence, who_is=not about_source and judge.asks_who_is(question, lead_words),
                 general=judge.is_general(question, known, language), answer_at=self.config.threshold,
-                follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source))
+                follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source),
+                distinctive=judge.names_only_this(counts, top_text))
             hits = tuple(
                 search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])
                 for r in page if r.passage_id in passages
@@ -327,8 +329,9 @@ class Engine:
 
     @staticmethod
     async def _lookups(generation: gen.Generation, question: str, language: str,
-                       asked: Sequence[str]) -> tuple[list[int], set[str]]:
-        """The keyword candidates (German questions) and which of the question's stems the corpus knows."""
+                       asked: Sequence[str]) -> tuple[list[int], dict[str, int]]:
+        """The keyword candidates (German questions) and which of the question's stems the corpus
+        knows, each with the number of passages that hold it."""
         return await generation.store.lookups(question, language if search.use_keywords(language) else None,
                                               search.N_KEYWORD, judge.stems(asked))
 

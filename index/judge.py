@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -110,8 +110,8 @@ class Scorer:
         return json.dumps(asdict(self), indent=1, ensure_ascii=False) + "\n"
 
     def decide(self, evidence: Evidence, *, who_is: bool = False, general: bool = True,
-               answer_at: float | None = None, follow_up: bool = False,
-               boilerplate: bool = False) -> tuple[str, float, bool]:
+               answer_at: float | None = None, follow_up: bool = False, boilerplate: bool = False,
+               distinctive: bool = False) -> tuple[str, float, bool]:
         """(outcome, confidence, whole story) for a question's evidence; ``general``: the question
         has no content words beyond those of the whole-story references and the document's lead
         (``is_general``); ``answer_at`` replaces the fitted threshold (``[index] threshold``).
@@ -119,7 +119,9 @@ class Scorer:
         subject: it is neither small talk nor a question about the whole story. A ``boilerplate``
         top passage ("Branchen: Top-Story, Tagesnachrichten") that the question is no closer to
         than to a small-talk reference is near it for being generic, not for answering: at most
-        "not sure" ("What should I cook tonight?")."""
+        "not sure" ("What should I cook tonight?"). A question that shares a word with the top
+        passage alone (``distinctive``, ``names_only_this``) is never "not in the story": the
+        passage is about what it names ("Was sagen die Staatsanwälte?"), so at least "not sure"."""
         story = (general and evidence.whole_story >= self.whole_story_at
                  and evidence.whole_story > evidence.small_talk)
         if (who_is or story) and not follow_up:
@@ -130,7 +132,8 @@ class Scorer:
         at = self.answer_at if answer_at is None else answer_at
         if confidence >= at and not (boilerplate and evidence.sentence_cosine <= evidence.small_talk):
             return "answer", confidence, False
-        return ("unsure" if confidence >= min(self.unsure_at, at) else "not_found"), confidence, False
+        unsure = confidence >= min(self.unsure_at, at) or distinctive
+        return ("unsure" if unsure else "not_found"), confidence, False
 
 
 def content_words(text: str) -> list[str]:
@@ -153,6 +156,13 @@ def word_stems(word: str) -> frozenset[str]:
 def text_stems(text: str) -> frozenset[str]:
     """The stems of every word of a text (a passage: the same few are the top one again and again)."""
     return frozenset(stems(words(text)))
+
+
+def names_only_this(counts: Mapping[str, int], passage_text: str) -> bool:
+    """True if the passage holds a stem of the question that no other passage holds (``counts``:
+    the question's known stems, each with the number of passages holding it)."""
+    unique = {stem for stem, count in counts.items() if count == 1}
+    return bool(unique and passage_text) and not text_stems(passage_text).isdisjoint(unique)
 
 
 def share_known(question_words: Sequence[str], known: Collection[str]) -> float:

@@ -122,9 +122,10 @@ class Store:
             return set()
 
     async def lookups(self, text: str, lang: str | None, limit: int,
-                      stems: Iterable[str]) -> tuple[list[int], set[str]]:
-        """``keyword(text, lang, limit)`` (skipped when ``lang`` is None) and ``known_stems(stems)``
-        in one statement: one trip to the database thread instead of two, for the question path."""
+                      stems: Iterable[str]) -> tuple[list[int], dict[str, int]]:
+        """``keyword(text, lang, limit)`` (skipped when ``lang`` is None) and ``known_stems(stems)``,
+        each known stem with the number of passages that hold it, in one statement: one trip to the
+        database thread instead of two, for the question path."""
         expression = language.match_expression(text, lang) if lang is not None and limit > 0 else None
         folded = {language.fold(stem): stem for stem in stems if stem}
         parts: list[str] = []
@@ -135,18 +136,18 @@ class Store:
             args += [expression, limit]
         if folded:
             marks = ",".join("?" * len(folded))
-            parts.append(f"SELECT 1, term, 0 FROM temp.vocabulary WHERE term IN ({marks})")
+            parts.append(f"SELECT 1, term, doc FROM temp.vocabulary WHERE term IN ({marks})")
             args += list(folded)
         if not parts:
-            return [], set()
+            return [], {}
         try:
             rows = list(await self._db.execute_fetchall(" UNION ALL ".join(parts), args))
-        except sqlite3.OperationalError:  # no vocabulary table: each on its own, with its warning
+        except sqlite3.OperationalError:  # no vocabulary table: no stem is known, and a warning
             keyword = await self.keyword(text, lang, limit) if lang is not None else []
-            return keyword, await self.known_stems(stems)
+            return keyword, dict.fromkeys(await self.known_stems(stems), 0)
         hits = sorted((rank, n) for n, (kind, _, rank) in enumerate(rows) if kind == 0)
         return ([rows[n][1] for _, n in hits],
-                {folded[term] for kind, term, _ in rows if kind == 1 and term in folded})
+                {folded[term]: int(count) for kind, term, count in rows if kind == 1 and term in folded})
 
     async def leads(self, paragraphs: int) -> dict[str, str]:
         """Each document's first ``paragraphs`` paragraphs (first windows), joined: its lead."""

@@ -164,6 +164,7 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
         russia = await engine.ask("What does the article say about Russia?")  # the story: "Russland"
         cooking = await engine.ask("What should I cook tonight?")  # closest: "Branchen: Top-Story, …"
         source = await engine.ask("What is SeaPRwire?")  # its own blurb, ¶14, not the lead's dateline
+        prosecutors = await engine.ask("Was sagen die Staatsanwälte?")  # only ¶11 names them
     finally:
         await engine.close()
     assert reworded.outcome == "answer" and reworded.hits[0].paragraph == 5
@@ -171,6 +172,7 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
     assert not russia.whole_story and russia.hits[0].paragraph == 7
     assert cooking.outcome != "answer"
     assert source.outcome == "answer" and source.hits[0].paragraph == 14
+    assert prosecutors.outcome in ("answer", "unsure") and prosecutors.hits[0].paragraph == 11
     answerable = [o for o in outcomes if o.question.gold]
     right = [o for o in answerable if o.outcome == "answer" and o.rank == 1]
     assert len(right) / len(answerable) >= MIN_RIGHT_AND_ANSWERED, [o.question.text for o in answerable

@@ -66,6 +66,24 @@ def test_boilerplate_no_closer_than_small_talk_is_at_most_unsure() -> None:
     assert scorer.decide(Evidence(sentence_cosine=0.4, small_talk=0.5), boilerplate=True)[0] == "not_found"
 
 
+def test_a_word_only_the_top_passage_holds_makes_not_found_unsure() -> None:
+    scorer = plain()
+    weak = Evidence(sentence_cosine=0.4)
+    assert scorer.decide(weak)[0] == "not_found"
+    assert scorer.decide(weak, distinctive=True)[0] == "unsure"
+    assert scorer.decide(Evidence(sentence_cosine=1.0), distinctive=True)[0] == "answer"
+    assert scorer.decide(Evidence(sentence_cosine=1.0, small_talk=1.0), distinctive=True)[0] == "small_talk"
+
+
+def test_names_only_this_needs_a_stem_no_other_passage_holds() -> None:
+    text = "Die französische Polizei hatte Durov festgenommen, teilten die Staatsanwälte mit."
+    counts = {"staatsanwalt": 1, "durov": 9, "polizei": 2}
+    assert judge.names_only_this(counts, text)
+    assert not judge.names_only_this({"durov": 9, "polizei": 2}, text)  # shared, but not only here
+    assert not judge.names_only_this({"kuchen": 1}, text)  # only one passage has it: another one
+    assert not judge.names_only_this(counts, "")
+
+
 def test_a_configured_threshold_replaces_the_fitted_one() -> None:
     scorer = plain(answer_at=0.9)
     assert scorer.decide(Evidence(sentence_cosine=0.78))[0] == "unsure"

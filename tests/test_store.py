@@ -144,15 +144,27 @@ async def test_lookups_in_one_statement_equal_the_two_lookups(store: Store, text
     from index import judge
 
     stems = judge.stems(judge.content_words(text))
-    both = await store.lookups(text, "de", 10, stems)
-    assert both == (await store.keyword(text, "de", 10), await store.known_stems(stems))
-    assert await store.lookups(text, None, 10, stems) == ([], await store.known_stems(stems))  # no keywords
-    assert await store.lookups("", "de", 10, ()) == ([], set())
+    ids, counts = await store.lookups(text, "de", 10, stems)
+    assert (ids, set(counts)) == (await store.keyword(text, "de", 10), await store.known_stems(stems))
+    assert all(n >= 1 for n in counts.values())
+    plain, _ = await store.lookups(text, None, 10, stems)  # no keyword search
+    assert plain == [] and await store.lookups("", "de", 10, ()) == ([], {})
+
+
+async def test_lookups_count_the_passages_holding_each_known_stem(store: Store) -> None:
+    from index import judge
+
+    words = judge.content_words("Durov Telegram Millionen")
+    _, counts = await store.lookups("", None, 10, judge.stems(words))
+    texts = [p.text for p in (await store.passages([1, 2, 3])).values()]
+    for stem, count in counts.items():
+        assert count == sum(stem in judge.text_stems(text) for text in texts), stem
+    assert counts["million"] == 1 and counts["durov"] >= 1
 
 
 async def test_lookups_without_a_vocabulary_still_search_keywords(store: Store) -> None:
     await store._db.execute("DROP TABLE temp.vocabulary")  # as in a damaged or old file
-    assert await store.lookups("Millionen", "de", 10, {"million"}) == ([2], set())
+    assert await store.lookups("Millionen", "de", 10, {"million"}) == ([2], {})
 
 
 async def test_documents_keep_corpus_order_and_passages_read_by_id(store: Store) -> None:
