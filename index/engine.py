@@ -312,7 +312,8 @@ class Engine:
             outcome, confidence, whole = self.scorer.decide(
                 evidence, who_is=not about_source and judge.asks_who_is(question, lead_words),
                 general=judge.is_general(question, known, language), answer_at=self.config.threshold,
-                follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source),
+                follow_up=follow_up, boilerplate=bool(top and top.boilerplate and not about_source
+                                                      and not followup.about_the_text(question)),
                 distinctive=judge.names_only_this(counts, top_text))
             hits = tuple(
                 search.hit(r, passages[r.passage_id], generation.by_id[passages[r.passage_id].doc_id])

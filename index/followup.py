@@ -80,6 +80,11 @@ def leans_on(question: str) -> bool:
             or not own_words(question) or bare(question))
 
 
+def about_the_text(question: str) -> bool:
+    """True if ``question`` names the text itself ("Who wrote this article?")."""
+    return not THE_TEXT.isdisjoint(words(question))
+
+
 def bare(question: str) -> bool:
     """True for a bare question: at most ``BARE_WORDS`` words, a question mark, a question word and
     at most one content word, not said to the bot ("An welchem Tag?", "Against which threat?")."""

@@ -117,9 +117,10 @@ class Scorer:
         (``is_general``); ``answer_at`` replaces the fitted threshold (``[index] threshold``).
         A follow-up read with the question before it (``follow_up``) asks about that question's
         subject: it is neither small talk nor a question about the whole story. A ``boilerplate``
-        top passage ("Branchen: Top-Story, Tagesnachrichten") that the question is no closer to
-        than to a small-talk reference is near it for being generic, not for answering: at most
-        "not sure" ("What should I cook tonight?"). A question that shares a word with the top
+        top passage ("Branchen: Top-Story, Tagesnachrichten") for a question that names neither
+        the source nor the text itself, and is no closer to the passage than to a small-talk
+        reference, is near it for being generic, not for answering: at most "not sure" ("What
+        should I cook tonight?"). A question that shares a word with the top
         passage alone (``distinctive``, ``names_only_this``) is never "not in the story": the
         passage is about what it names ("Was sagen die Staatsanwälte?"), so at least "not sure"."""
         story = (general and evidence.whole_story >= self.whole_story_at

@@ -165,6 +165,7 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
         cooking = await engine.ask("What should I cook tonight?")  # closest: "Branchen: Top-Story, …"
         source = await engine.ask("What is SeaPRwire?")  # its own blurb, ¶14, not the lead's dateline
         prosecutors = await engine.ask("Was sagen die Staatsanwälte?")  # only ¶11 names them
+        author = await engine.ask("Who wrote this article?")  # the disclaimer: "provided by a third party"
     finally:
         await engine.close()
     assert reworded.outcome == "answer" and reworded.hits[0].paragraph == 5
@@ -173,6 +174,7 @@ async def test_story_set_with_real_model(tmp_path: Path, corpus_dir: Path) -> No
     assert cooking.outcome != "answer"
     assert source.outcome == "answer" and source.hits[0].paragraph == 14
     assert prosecutors.outcome in ("answer", "unsure") and prosecutors.hits[0].paragraph == 11
+    assert author.outcome == "answer" and author.hits[0].paragraph == 12
     answerable = [o for o in outcomes if o.question.gold]
     right = [o for o in answerable if o.outcome == "answer" and o.rank == 1]
     assert len(right) / len(answerable) >= MIN_RIGHT_AND_ANSWERED, [o.question.text for o in answerable

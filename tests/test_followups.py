@@ -9,7 +9,7 @@ import pytest
 
 from index import Answer, Engine, Hit, IndexConfig
 from index.evaluate_followups import Pair, found, load_pairs, xquad_articles
-from index.followup import bare, leans_on, names, near_previous, prefer, readings
+from index.followup import about_the_text, bare, leans_on, names, near_previous, prefer, readings
 
 DATA = Path(__file__).parent / "data"
 
@@ -73,6 +73,13 @@ def test_short_questions_that_point_back_lean_on_the_previous_one(question: str)
 )
 def test_questions_that_say_what_they_ask_about_stand_on_their_own(question: str) -> None:
     assert not leans_on(question)
+
+
+def test_a_question_about_the_text_itself_names_it() -> None:
+    assert about_the_text("Who wrote this article?")
+    assert about_the_text("Woher stammt die Meldung?")
+    assert not about_the_text("What should I cook tonight?")
+    assert not about_the_text("Who wrote the articles of association?")  # plural: another thing
 
 
 def test_a_bare_question_asks_about_one_thing_and_is_not_said_to_the_bot() -> None:
