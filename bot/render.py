@@ -74,7 +74,8 @@ def to_html(blocks: Iterable[Block], passage_link: PassageLink | None = None) ->
 
 
 def to_plain(blocks: Iterable[Block]) -> str:
-    """Plain text for a terminal: bold as **…**, links in parentheses."""
+    """Plain text for a terminal: bold as **…**, links in parentheses, each line of a quoted block
+    (further passages) set off by a bar."""
     out = []
     for block in blocks:
         parts = []
@@ -86,7 +87,8 @@ def to_plain(blocks: Iterable[Block]) -> str:
                 piece = f"{piece} ({span.link})"
             parts.append(piece)
         joined = "".join(parts)
-        out.append(f"<blockquote expandable>{joined}</blockquote>" if any(s.quote for s in block) else joined)
+        out.append("\n".join(f"│ {line}" for line in joined.split("\n")) if any(s.quote for s in block)
+                   else joined)
     return "\n\n".join(out)
 
 

@@ -268,6 +268,19 @@ def test_an_excerpt_that_is_a_quotation_is_not_quoted_twice() -> None:
     assert f"• {quote} — " in text and "„„" not in text
 
 
+def test_further_passages_in_plain_text_are_set_off_without_markup() -> None:
+    best = make_hit(PASSAGE, "Telegram wächst.", paragraph=1, passage_id=1)
+    other = make_hit("Durov schrieb auf seinem Kanal.", "Durov schrieb auf seinem Kanal.", paragraph=4,
+                     passage_id=2)
+    answer = make_answer(best, other)
+    assert "<blockquote expandable>" in "".join(render.render_answer(answer, "en"))  # in Telegram: folded
+    text = render.render_answer_plain(answer, "en")
+    assert "blockquote" not in text
+    quoted = [line for line in text.splitlines() if line.startswith("│ ")]
+    assert quoted and any("Durov schrieb auf seinem Kanal." in line for line in quoted)
+    assert not any(line.startswith("│ ") and "Telegram wächst" in line for line in text.splitlines())
+
+
 def test_the_terminal_greeting_shows_each_link_once() -> None:
     text = render.to_plain(render.start_blocks([DOC], "en"))
     assert text.count("https://www.seaprwire.com/") == 1
