@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -35,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import phrases
-from .language import STOPWORDS, stem_words, words
+from .language import STOPWORDS, cased_words, stem_words, words
 from .ranking import hubness
 
 SCORER_FILE = Path(__file__).with_name("scorer.json")
@@ -120,9 +119,9 @@ class Scorer:
         top passage ("Branchen: Top-Story, Tagesnachrichten") for a question that names neither
         the source nor the text itself, and is no closer to the passage than to a small-talk
         reference, is near it for being generic, not for answering: at most "not sure" ("What
-        should I cook tonight?"). A question that shares a word with the top
-        passage alone (``distinctive``, ``names_only_this``) is never "not in the story": the
-        passage is about what it names ("Was sagen die Staatsanwälte?"), so at least "not sure"."""
+        should I cook tonight?"). A question that shares a word with the top passage alone
+        (``distinctive``, ``names_only_this``) is never "not in the story": the passage is about
+        what it names ("Was sagen die Staatsanwälte?"), so at least "not sure"."""
         story = (general and evidence.whole_story >= self.whole_story_at
                  and evidence.whole_story > evidence.small_talk)
         if (who_is or story) and not follow_up:
@@ -181,27 +180,31 @@ _GENERAL_WORDS = frozenset(w for text in phrases.WHOLE_STORY for w in words(text
 def is_general(question: str, known: Collection[str], language: str = "de") -> bool:
     """True if a question names nothing specific: it asks no who, where, when, which or how
     (``phrases.SPECIFIC``), and each of its content words is a word of the whole-story references
-    or one the corpus does not know (words about the text itself: "Bericht", "gist"). In a question
-    of a ``language`` that does not capitalise its nouns, a capitalised word after the first is a
-    name, and names something specific even when the corpus spells it otherwise ("Tell me about
-    Russia" of a German story that says "Russland")."""
+    or one the corpus does not know (words about the text itself: "Bericht", "gist"). A name
+    (``inner_names``) is specific even when the corpus spells it otherwise ("Tell me about Russia"
+    of a German story that says "Russland")."""
     if any(token in phrases.SPECIFIC for token in words(question)):
         return False
-    if language not in CAPITALISED_NOUNS and _inner_names(question) - _GENERAL_WORDS:
+    if inner_names(question, language) - _GENERAL_WORDS:
         return False
     known = known if isinstance(known, set | frozenset) else set(known)
     return all(w in _GENERAL_WORDS or word_stems(w).isdisjoint(known) for w in content_words(question))
 
 
-CAPITALISED_NOUNS = frozenset({"de", "lb"})  # languages that write every noun with a capital
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
-def _inner_names(question: str) -> set[str]:
-    """Lower-cased content words of ``question`` written with a capital, after its first word."""
-    tokens = _TOKEN.findall(question)[1:]
+def inner_names(question: str, language: str) -> set[str]:
+    """The names of a question: its content words written with a capital after its first word,
+    lower-cased. German writes every noun so, so there are none in a German question, nor Latin-
+    script ones in a question of unknown language (``""``: it may be German without stopwords);
+    Cyrillic or Greek capitals mark names in any question."""
+    if language == "de":
+        return set()
     content = set(content_words(question))
-    return {t.lower() for t in tokens if t[:1].isupper() and t.lower() in content}
+    return {word.lower() for word in cased_words(question)[1:]
+            if word[:1].isupper() and word.lower() in content and (language or not _latin(word))}
+
+
+def _latin(word: str) -> bool:
+    return all(ord(char) < 0x250 for char in word)  # Basic Latin to Latin Extended-B
 
 
 def asks_who_is(question: str, lead_words: Collection[str]) -> bool:

@@ -61,6 +61,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def cased_words(text: str) -> list[str]:
+    """The word tokens of ``text`` as written."""
+    return _WORD.findall(text)
+
+
 def stem_words(tokens: list[str], language: str) -> list[str]:
     """Snowball stems of ``tokens`` in ``language`` (unchanged for a language without a stemmer)."""
     stemmer = _stemmer(language)

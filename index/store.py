@@ -142,9 +142,9 @@ class Store:
             return [], {}
         try:
             rows = list(await self._db.execute_fetchall(" UNION ALL ".join(parts), args))
-        except sqlite3.OperationalError:  # no vocabulary table: no stem is known, and a warning
+        except sqlite3.OperationalError:  # e.g. no vocabulary table: each part alone, with its warning
             keyword = await self.keyword(text, lang, limit) if lang is not None else []
-            return keyword, dict.fromkeys(await self.known_stems(stems), 0)
+            return keyword, dict.fromkeys(await self.known_stems(stems), 0)  # 0: not counted
         hits = sorted((rank, n) for n, (kind, _, rank) in enumerate(rows) if kind == 0)
         return ([rows[n][1] for _, n in hits],
                 {folded[term]: int(count) for kind, term, count in rows if kind == 1 and term in folded})
