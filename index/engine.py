@@ -289,7 +289,7 @@ class Engine:
                 raise
             timings["encode"] = (now := time.perf_counter()) - clock
             keyword, counts = await lookups
-            known = set(counts)
+            known = {stem for stem, held in counts.items() if held}
             timings["keyword"] = (clock := time.perf_counter()) - now  # what encoding did not hide
             about_source = search.names_source(question, generation.documents)
             if generation.search_inline:
@@ -331,8 +331,8 @@ class Engine:
     @staticmethod
     async def _lookups(generation: gen.Generation, question: str, language: str,
                        asked: Sequence[str]) -> tuple[list[int], dict[str, int]]:
-        """The keyword candidates (German questions) and which of the question's stems the corpus
-        knows, each with the number of passages that hold it."""
+        """The keyword candidates (German questions) and, for each of the question's stems, how
+        many passages hold it (0, 1, or 2 for two or more)."""
         return await generation.store.lookups(question, language if search.use_keywords(language) else None,
                                               search.N_KEYWORD, judge.stems(asked))
 

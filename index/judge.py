@@ -160,7 +160,7 @@ def text_stems(text: str) -> frozenset[str]:
 
 def names_only_this(counts: Mapping[str, int], passage_text: str) -> bool:
     """True if the passage holds a stem of the question that no other passage holds (``counts``:
-    the question's known stems, each with the number of passages holding it)."""
+    the question's stems, each with the number of passages holding it, ``Store.lookups``)."""
     unique = {stem for stem, count in counts.items() if count == 1}
     return bool(unique and passage_text) and not text_stems(passage_text).isdisjoint(unique)
 

@@ -8,7 +8,6 @@ ever read as FTS5 query syntax.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -47,13 +46,6 @@ STOPWORDS: dict[str, frozenset[str]] = {
 def _stemmer(language: str) -> Stemmer.Stemmer | None:
     name = STEMMERS.get(language)
     return Stemmer.Stemmer(name) if name else None
-
-
-@lru_cache(maxsize=8192)
-def fold(term: str) -> str:
-    """A term as FTS5's ``unicode61`` tokenizer stores it: lower case, diacritics removed."""
-    decomposed = unicodedata.normalize("NFKD", term.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:
