@@ -101,17 +101,13 @@ class Store:
     async def open(cls, path: Path) -> Store:
         return cls(await aiosqlite.connect(f"file:{path}?mode=ro", uri=True), path)
 
-    async def known_stems(self, stems: Iterable[str]) -> set[str]:
-        """Those of ``stems`` that occur in some passage."""
-        return {stem for stem, held in (await self.lookups("", None, 0, stems))[1].items() if held}
-
     async def lookups(self, text: str, lang: str | None, limit: int,
                       stems: Iterable[str]) -> tuple[list[int], dict[str, int]]:
         """``keyword(text, lang, limit)`` (skipped when ``lang`` is None) and, for each of ``stems``,
         how many passages hold it: 0, 1, or 2 for two or more. One statement, so one trip to the
         database thread, for the question path. A stem's count reads at most two entries of the
-        keyword index, however many passages hold it (the index's vocabulary would count them
-        all: 8 ms for a word of every passage of 200,000)."""
+        keyword index, however many passages hold it; FTS5's vocabulary table would count them
+        all (see README "Performance", scale)."""
         expression = language.match_expression(text, lang) if lang is not None and limit > 0 else None
         wanted = sorted({stem for stem in stems if stem})
         parts: list[str] = []
