@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index import Answer, Engine, Hit, IndexConfig
-from index.evaluate_followups import Pair, found, load_pairs, xquad_articles
+from index.evaluate_followups import SHOWN, Pair, followup_report, found, load_pairs, xquad_articles
 from index.followup import about_the_text, bare, leans_on, names, near_previous, prefer, readings
 
 DATA = Path(__file__).parent / "data"
@@ -148,9 +148,31 @@ def test_the_pair_sets_are_well_formed_and_in_both_languages() -> None:
         pairs = load_pairs(DATA / name)
         assert {p.lang for p in pairs} == {"de", "en"}
         assert all(p.first and p.followup and p.paragraph > 0 for p in pairs)
+        assert all(p.written and p.written != p.followup for p in pairs)  # each written out in full
     assert len(load_pairs(DATA / "followups.jsonl")) >= 40
     assert {p.doc for p in load_pairs(DATA / "followups_xquad.jsonl")} == {"kenya", "rhine"}
     assert len({p.doc for p in load_pairs(DATA / "followups_xquad_more.jsonl")}) == 4
+
+
+async def test_the_report_sets_the_written_out_question_beside_the_follow_up(engine: Engine) -> None:
+    import io
+
+    written = "Die französische Polizei hatte Durov vor zwei Wochen festgenommen."
+    top = await engine.ask(written)
+    assert top.outcome in SHOWN
+    paragraph = top.hits[0].paragraph
+    other = next(h.paragraph for h in top.hits if h.paragraph != paragraph)
+    first = "Wo wurde Durov festgenommen?"
+    pairs = [Pair(first, "Und wann?", paragraph, "de", written=written),
+             Pair(first, "Und wer?", other, "de", written=written)]  # its written-out form finds another
+    out = io.StringIO()
+    figures = await followup_report(engine, pairs, [], out)
+    assert figures["written"] == figures["de_written"] == 0.5
+    assert "written out" in out.getvalue().splitlines()[0]
+    plain = io.StringIO()  # a set without written-out forms has no such figure
+    figures = await followup_report(engine, [Pair(first, "Und wann?", paragraph, "de")], [], plain)
+    total = next(line for line in plain.getvalue().splitlines() if line.startswith("all"))
+    assert "written" not in figures and total.rstrip().endswith("-")
 
 
 def _xquad(folder: Path) -> Path:
