@@ -30,8 +30,9 @@ OPENERS = frozenset(
 OPENING_PAIRS = frozenset({("what", "about"), ("how", "about"), ("und", "was"), ("und", "wie"),
                            ("und", "wann"), ("und", "wo"), ("und", "wer"), ("und", "warum")})
 POINTERS = frozenset(
-    """er sie ihn ihm es dort da dabei damals dazu darauf dagegen dafür danach davor deshalb darüber
-    daran davon dorthin he she him it they them there then that this those these""".split()
+    """er sie ihn ihm es dort da dabei dadurch damals dazu darauf daraus darin darunter daneben
+    dazwischen dagegen dafür danach davor deshalb darüber daran davon dorthin he she him it they them
+    there then that this those these""".split()
 )  # not possessives: "seine Erklärung" / "his statement" is said of someone the question names
 LOOSE = frozenset(
     """genau besonders außerdem noch sonst eigentlich wirklich dann exactly especially else also

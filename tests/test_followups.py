@@ -35,6 +35,9 @@ DATA = Path(__file__).parent / "data"
         "Gegen welche Bedrohung?",
         "Was macht das für Kriminelle leichter?",  # "das" with no noun after it stands for something
         "Was bedeutet das?",
+        "Was entstand dadurch?",  # pronominal adverbs point back like "dabei" / "dazu"
+        "Was folgt daraus?",
+        "Was steht darin?",
         "Was sagt das über Telegram?",  # a preposition after "das", not an adjective
     ],
 )
